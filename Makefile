@@ -1,0 +1,112 @@
+# L4-style microkernel for x86-64: build, run, test, bench.
+#   make run     build and boot in QEMU (serial console on this terminal)
+#   make test    host unit tests, then the kernel tests booted in QEMU
+#   make bench   IPC benchmarks under -icount shift=0 (instruction counts)
+#   make gdb     boot halted, with QEMU's gdb stub, and attach gdb
+# Options: ACCEL=kvm (only with real VT-x/AMD-V), FASTPATH=0, NDEBUG=1.
+
+B := build
+CC := gcc
+
+COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
+	-fno-asynchronous-unwind-tables -fcf-protection=none -mgeneral-regs-only \
+	-fno-omit-frame-pointer -Iinclude -MMD -MP
+KERNEL_CFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -fno-pic -fno-pie
+ifeq ($(NDEBUG),1)
+KERNEL_CFLAGS += -DNDEBUG
+endif
+USER_CFLAGS := $(COMMON_CFLAGS) -fPIE
+HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -DHOST_TEST -fsanitize=address,undefined
+
+KERNEL_SRCS := $(wildcard kernel/*.c) $(wildcard kernel/arch/x86_64/*.c) \
+	lib/common/fmt.c lib/common/string.c lib/common/elf.c
+KERNEL_ASM := kernel/arch/x86_64/boot.S kernel/arch/x86_64/entry.S
+KERNEL_OBJS := $(patsubst %.c,$(B)/k/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(B)/k/%.o,$(KERNEL_ASM))
+
+LIB_SRCS := lib/runtime.c lib/threads.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
+LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
+
+TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
+PROGRAMS := sigma0 root pingpong bench $(TESTS)
+
+.PHONY: all run test bench gdb clean deps host-test kernel-test fuzz
+all: $(B)/kernel.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg
+
+deps:
+	@tools/deps.sh
+
+# ---- kernel ------------------------------------------------------------
+$(B)/k/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+$(B)/k/%.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+# Two links: the first gives the addresses for the symbol table that panic
+# backtraces use; the table sits after all code, so code does not move.
+$(B)/kernel.elf: $(KERNEL_OBJS) kernel/arch/x86_64/linker.ld tools/gensyms.sh
+	tools/gensyms.sh > $(B)/ksyms0.S
+	$(CC) -c $(B)/ksyms0.S -o $(B)/ksyms0.o
+	ld -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld -o $(B)/kernel.pass1 $(KERNEL_OBJS) $(B)/ksyms0.o
+	tools/gensyms.sh $(B)/kernel.pass1 > $(B)/ksyms.S
+	$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
+	ld -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld -o $@ $(KERNEL_OBJS) $(B)/ksyms.o
+	@nm $(B)/kernel.pass1 | grep ' [tT] ' > $(B)/syms1; nm $@ | grep ' [tT] ' > $(B)/syms2; \
+	  cmp -s $(B)/syms1 $(B)/syms2 || { echo "kernel text moved between links"; exit 1; }
+
+$(B)/kernel.bin: $(B)/kernel.elf
+	objcopy -O binary $< $@
+
+# ---- user programs -----------------------------------------------------
+$(B)/u/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -c $< -o $@
+$(B)/u/%.o: %.S | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(USER_CFLAGS) -c $< -o $@
+
+define user_program
+$(B)/$(1).elf: $(2) $(LIB_OBJS) lib/user.ld
+	ld -nostdlib -static --no-relax -z max-page-size=4096 -z noexecstack -T lib/user.ld -o $$@ $(2) $(LIB_OBJS)
+endef
+$(eval $(call user_program,sigma0,$(B)/u/servers/sigma0/main.o))
+$(eval $(call user_program,root,$(B)/u/servers/root/main.o $(B)/u/servers/root/bootcfg.o))
+$(eval $(call user_program,pingpong,$(B)/u/bench/pingpong.o))
+$(eval $(call user_program,bench,$(B)/u/bench/bench.o))
+$(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))
+
+$(B)/%.cfg: tools/%.cfg
+	@mkdir -p $(B)
+	cp $< $@
+
+# ---- running -----------------------------------------------------------
+run: all
+	tools/qemu.sh run
+
+test: host-test kernel-test
+	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log
+
+kernel-test: all
+	tools/qemu.sh test > $(B)/kernel-test.log 2>&1 || true
+
+bench: all
+	tools/qemu.sh bench
+
+gdb: all
+	tools/qemu.sh gdb
+
+# ---- host unit tests ---------------------------------------------------
+HOST_TEST_SRCS := tests/host/main.c kernel/runq.c kernel/tidtab.c kernel/kmem.c \
+	lib/common/elf.c lib/common/fmt.c servers/root/bootcfg.c
+$(B)/host-tests: $(HOST_TEST_SRCS) $(wildcard tests/host/*.h)
+	@mkdir -p $(B)
+	gcc $(HOST_CFLAGS) -fno-builtin -o $@ $(HOST_TEST_SRCS)
+
+host-test: $(B)/host-tests
+	$(B)/host-tests | tee $(B)/host-test.log
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)

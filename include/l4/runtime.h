@@ -1,0 +1,43 @@
+/* The user-level runtime: start-up, exit, formatted output, memory from
+ * sigma0, helpers to run threads and tasks. */
+#ifndef L4_RUNTIME_H
+#define L4_RUNTIME_H
+
+#include <l4/syscalls.h>
+#include <stdarg.h>
+
+/* Label of the message a task sends its parent (the root task) to exit:
+ * MR1 = status.  The parent deletes the task; there is no reply. */
+#define L4_LABEL_EXIT 0xe0001ull
+
+
+_Noreturn void l4_exit(int status);
+extern l4_tid_t l4_parent; /* the pager of the first thread: our creator */
+
+int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+int vprintf(const char *fmt, va_list ap);
+int snprintf(char *buf, usize size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void l4_puts(const char *s);
+
+/* sigma0 protocol: one page (VA == PA, as sigma0 maps one-to-one) or a
+ * specific physical page; 0 on refusal. */
+u64 sigma0_get_any_page(void);
+u64 sigma0_get_page(u64 pa);
+
+/* Threads in this task with a stack from a static area; entry gets arg. */
+typedef void (*l4_thread_fn)(u64 arg);
+l4_tid_t l4_spawn_thread(l4_thread_fn fn, u64 arg, void *stack, usize stack_size);
+
+/* A new task that shares this task's memory one-to-one, served by the
+ * calling task's mirror pager thread (l4_mirror_pager_start). */
+l4_tid_t l4_mirror_pager_start(void);
+l4_tid_t l4_spawn_task(l4_tid_t pager, l4_thread_fn fn, u64 arg, void *stack, usize stack_size);
+
+static inline u64 l4_rdtsc(void)
+{
+	u32 lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return ((u64)hi << 32) | lo;
+}
+
+#endif

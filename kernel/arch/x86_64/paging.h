@@ -1,0 +1,37 @@
+/* Four-level x86-64 page tables. */
+#ifndef PAGING_H
+#define PAGING_H
+
+#include <l4/types.h>
+
+#define PTE_P (1ull << 0)
+#define PTE_W (1ull << 1)
+#define PTE_U (1ull << 2)
+#define PTE_PWT (1ull << 3)
+#define PTE_PCD (1ull << 4)
+#define PTE_PS (1ull << 7)
+#define PTE_G (1ull << 8)
+#define PTE_NX (1ull << 63)
+#define PTE_ADDR 0x000ffffffffff000ull
+
+/* Build the kernel's own tables (direct map of all RAM below max_phys,
+ * kernel image at -2 GiB) and switch to them. */
+void paging_init(u64 max_phys);
+/* A new top-level table sharing the kernel half; NULL if out of memory. */
+u64 *pt_create(void);
+/* Free every user-half table (not the frames they map), then the PML4. */
+void pt_destroy(u64 *pml4);
+/* Map one 4 KiB page; false if a table could not be allocated. */
+bool pt_map(u64 *pml4, u64 va, u64 pa, unsigned rights);
+/* Remove one mapping; returns whether one was there. */
+bool pt_unmap(u64 *pml4, u64 va);
+/* Translate va; rights as L4_R/W/X. */
+bool pt_lookup(u64 *pml4, u64 va, u64 *pa, unsigned *rights);
+extern u64 kernel_cr3;
+
+
+
+/* The first mapped page at or above va and below end, or end: skips whole
+ * absent tables, so walking a sparse range is cheap. */
+u64 pt_next_mapped(u64 *pml4, u64 va, u64 end);
+#endif

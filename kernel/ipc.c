@@ -1,0 +1,292 @@
+/*
+ * IPC: synchronous, unbuffered, copied straight from sender to receiver.
+ *
+ * A blocked thread never finishes its own IPC: the partner that unblocks
+ * it performs the transfer, sets its result and, for a call, moves it on to
+ * its receive phase.  So when a blocked thread runs again its IPC is done
+ * (or failed), except after an open receive that follows a send
+ * (TF_CONTINUE_RECV), which it runs itself.
+ */
+#include "thread.h"
+#include "arch/x86_64/paging.h"
+
+#define USER_SPACE_LOG2 47
+
+static u64 errtag(enum l4_ipc_error e, bool recv_phase)
+{
+	return L4_TAG_ERROR | (recv_phase ? L4_TAG_RECV_PHASE : 0) | ((u64)e << 16);
+}
+
+static bool accepts(struct tcb *rcv, struct tcb *snd)
+{
+	return rcv->state == TS_RECV &&
+	       (rcv->wait_from == L4_ANYTHREAD || rcv->wait_from == snd->tid);
+}
+
+static bool timeout_supported(u32 t) { return t == L4_TIMEOUT_ZERO || t == L4_TIMEOUT_NEVER; }
+
+static bool msg_valid(u64 tag)
+{
+	return L4_TAG_U(tag) + L4_TAG_T(tag) < L4_MR_COUNT && (L4_TAG_T(tag) & 1) == 0;
+}
+
+static u64 msg_word(struct tcb *t, unsigned i) { return i < L4_MR_REGS ? t->msg[i] : t->utcb->mr[i]; }
+
+/* ---- map items -------------------------------------------------------- */
+
+/* Map the part of the sender's fpage that the receive window selects.
+ * Pages the sender does not have are skipped; rights never grow. */
+static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 sendbase, l4_fpage_t fp)
+{
+	l4_fpage_t win = (dst->flags & TF_KERNEL_MSG) ? L4_FPAGE_COMPLETE : dst->utcb->rcv_window;
+	if (win == 0)
+		return L4_IPC_OVERFLOW;
+	unsigned slog = L4_FPAGE_LOG2(fp), wlog = L4_FPAGE_LOG2(win);
+	if (wlog > USER_SPACE_LOG2)
+		wlog = USER_SPACE_LOG2;
+	if (slog < 12 || slog > USER_SPACE_LOG2 || wlog < 12)
+		return L4_IPC_BADMSG;
+	u64 sbase = L4_FPAGE_BASE(fp) & ~((1ull << slog) - 1);
+	u64 wbase = L4_FPAGE_BASE(win) & ~((1ull << wlog) - 1);
+	unsigned log2 = slog < wlog ? slog : wlog;
+	u64 size = 1ull << log2, dbase;
+	if (slog <= wlog) {
+		dbase = wbase + ((sendbase & ((1ull << wlog) - 1)) & ~(size - 1));
+	} else {
+		dbase = wbase;
+		sbase += (sendbase & ((1ull << slog) - 1)) & ~(size - 1);
+	}
+	if (sbase + size > L4_USER_MAP_END || dbase + size > L4_USER_MAP_END)
+		return L4_IPC_MAPFAIL;
+	unsigned rights = L4_FPAGE_RIGHTS(fp);
+	for (u64 off = 0; off < size; off += PAGE_SIZE) {
+		off = pt_next_mapped(src->space->pml4, sbase + off, sbase + size) - sbase;
+		if (off >= size)
+			break;
+		u64 pa;
+		unsigned have;
+		pt_lookup(src->space->pml4, sbase + off, &pa, &have);
+		if ((rights & have) && !space_map(dst->space, dbase + off, pa, rights & have))
+			return L4_IPC_MAPFAIL;
+	}
+	return L4_IPC_OK;
+}
+
+/* ---- transfer ------------------------------------------------------------ */
+
+static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst)
+{
+	u64 tag = src->msg[0];
+	unsigned u = L4_TAG_U(tag), n = u + L4_TAG_T(tag);
+	unsigned nregs = n < L4_MR_REGS ? n + 1 : L4_MR_REGS;
+	for (unsigned i = 1; i < nregs; i++)
+		dst->msg[i] = src->msg[i];
+	if (!(dst->flags & TF_KERNEL_MSG))
+		for (unsigned i = L4_MR_REGS; i <= n; i++)
+			dst->utcb->mr[i] = src->utcb->mr[i];
+	for (unsigned i = u + 1; i < n; i += 2) {
+		u64 w0 = msg_word(src, i);
+		if ((w0 & 0xe) != L4_ITEM_MAP)
+			return L4_IPC_BADMSG;
+		enum l4_ipc_error e = map_item(src, dst, w0 & ~0xfull, msg_word(src, i + 1));
+		if (e)
+			return e;
+	}
+	dst->msg[0] = tag & ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
+	dst->ipc_from = src->tid;
+	return L4_IPC_OK;
+}
+
+/* ---- send queues ----------------------------------------------------------- */
+
+static void sendq_append(struct tcb *rcv, struct tcb *snd)
+{
+	struct tcb *h = rcv->sendq_head;
+	if (!h) {
+		snd->sendq_next = snd->sendq_prev = snd;
+		rcv->sendq_head = snd;
+	} else {
+		snd->sendq_next = h;
+		snd->sendq_prev = h->sendq_prev;
+		h->sendq_prev->sendq_next = snd;
+		h->sendq_prev = snd;
+	}
+}
+
+static void sendq_remove(struct tcb *rcv, struct tcb *snd)
+{
+	if (snd->sendq_next == snd) {
+		rcv->sendq_head = NULL;
+	} else {
+		snd->sendq_prev->sendq_next = snd->sendq_next;
+		snd->sendq_next->sendq_prev = snd->sendq_prev;
+		if (rcv->sendq_head == snd)
+			rcv->sendq_head = snd->sendq_next;
+	}
+	snd->sendq_next = snd->sendq_prev = NULL;
+	snd->partner = NULL;
+}
+
+/* A blocked sender's message was taken: move it on to its receive phase. */
+static void finish_send(struct tcb *snd)
+{
+	if (snd->recv_after == L4_NILTHREAD) {
+		sched_make_ready(snd);
+	} else if (snd->recv_after == L4_ANYTHREAD) {
+		snd->flags |= TF_CONTINUE_RECV;
+		sched_make_ready(snd);
+	} else {
+		snd->state = TS_RECV;
+		snd->wait_from = snd->recv_after;
+	}
+}
+
+static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase)
+{
+	t->msg[0] = errtag(e, recv_phase);
+}
+
+/* Send phase.  Returns false if the IPC ends here (error or send-only done
+ * by the partner); *woken is the receiver made ready, if any. */
+static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u32 timeout, struct tcb **woken)
+{
+	struct tcb *dst = tcb_lookup(to);
+	if (!dst || dst == cur) {
+		fail(cur, L4_IPC_NOPARTNER, false);
+		return false;
+	}
+	if (accepts(dst, cur)) {
+		enum l4_ipc_error e = transfer(cur, dst);
+		if (e)
+			fail(dst, e, true);
+		sched_make_ready(dst);
+		if (e) {
+			fail(cur, e, false);
+			return false;
+		}
+		*woken = dst;
+		return true;
+	}
+	if (timeout == L4_TIMEOUT_ZERO) {
+		fail(cur, L4_IPC_TIMEOUT, false);
+		return false;
+	}
+	cur->state = TS_SEND;
+	cur->partner = dst;
+	cur->recv_after = from;
+	sendq_append(dst, cur);
+	sched_block(NULL);
+	if (!(cur->flags & TF_CONTINUE_RECV))
+		return false;
+	cur->flags &= ~TF_CONTINUE_RECV;
+	return true;
+}
+
+static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tcb *woken)
+{
+	struct tcb *src = NULL;
+	if (from == L4_ANYTHREAD) {
+		src = cur->sendq_head;
+	} else {
+		struct tcb *p = tcb_lookup(from);
+		if (!p) {
+			fail(cur, L4_IPC_NOPARTNER, true);
+			return;
+		}
+		if (p->state == TS_SEND && p->partner == cur)
+			src = p;
+	}
+	if (src) {
+		sendq_remove(cur, src);
+		enum l4_ipc_error e = transfer(src, cur);
+		if (e) {
+			fail(src, e, false);
+			fail(cur, e, true);
+			sched_make_ready(src);
+		} else {
+			finish_send(src);
+		}
+		return;
+	}
+	if (timeout == L4_TIMEOUT_ZERO) {
+		fail(cur, L4_IPC_TIMEOUT, true);
+		return;
+	}
+	cur->state = TS_RECV;
+	cur->wait_from = from;
+	sched_block(woken);
+}
+
+void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
+{
+	u32 snd_timeout = timeouts >> 32, rcv_timeout = (u32)timeouts;
+	struct tcb *woken = NULL;
+	if (!timeout_supported(snd_timeout) || !timeout_supported(rcv_timeout) ||
+	    (to != L4_NILTHREAD && !msg_valid(cur->msg[0]))) {
+		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
+		return;
+	}
+	if (to != L4_NILTHREAD && !send_phase(cur, to, from, snd_timeout, &woken))
+		return;
+	if (from != L4_NILTHREAD)
+		receive_phase(cur, from, rcv_timeout, woken);
+	/* A thread woken by our send, or a sender we released, may outrank us. */
+	if (cur->state == TS_RUNNING)
+		sched_preempt_check();
+}
+
+/* Abort t's IPC in whichever phase it is blocked. */
+void ipc_abort(struct tcb *t, enum l4_ipc_error err)
+{
+	t->flags &= ~TF_CONTINUE_RECV;
+	if (t->state == TS_SEND) {
+		sendq_remove(t->partner, t);
+		fail(t, err, false);
+		sched_make_ready(t);
+	} else if (t->state == TS_RECV) {
+		fail(t, err, true);
+		sched_make_ready(t);
+	}
+}
+
+/* t is being deleted: nobody may stay blocked on it. */
+void ipc_partner_gone(struct tcb *t)
+{
+	if (t->state == TS_SEND)
+		sendq_remove(t->partner, t);
+	while (t->sendq_head) {
+		struct tcb *s = t->sendq_head;
+		sendq_remove(t, s);
+		fail(s, L4_IPC_NOPARTNER, false);
+		s->flags &= ~TF_CONTINUE_RECV;
+		sched_make_ready(s);
+	}
+	for (u32 n = 1; n < L4_MAX_THREADS; n++) {
+		struct tcb *w = tcb_by_number(n);
+		if (w && w->state == TS_RECV && w->wait_from == t->tid) {
+			fail(w, L4_IPC_NOPARTNER, true);
+			sched_make_ready(w);
+		}
+	}
+}
+
+/* The kernel turns a user page fault into a call to the thread's pager. */
+void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access)
+{
+	t->kmsg[0] = L4_TAG_MAKE(L4_LABEL_PAGEFAULT | access, 3, 0);
+	t->kmsg[1] = addr;
+	t->kmsg[2] = ip;
+	t->kmsg[3] = t->space->id;
+	t->msg = t->kmsg;
+	t->flags |= TF_KERNEL_MSG;
+	ipc(t, t->pager, t->pager, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER));
+	t->flags &= ~TF_KERNEL_MSG;
+	t->msg = TCB_FRAME(t)->mr;
+	u64 result = t->kmsg[0];
+	if ((result & L4_TAG_ERROR) && L4_IPC_ERRCODE(result) != L4_IPC_CANCELLED && t->state != TS_DEAD) {
+		char why[96];
+		ksnprintf(why, sizeof(why), "page fault at %llx (ip %llx), pager IPC error %llu",
+			  addr, ip, L4_IPC_ERRCODE(result));
+		thread_kill(t, why);
+	}
+}

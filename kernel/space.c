@@ -1,0 +1,125 @@
+/*
+ * Tasks (address spaces).  Each has its own PML4 and, where the CPU has
+ * them, its own PCID, so that switching spaces does not flush the TLB: a
+ * space is flushed only when a mapping it holds was changed while it was
+ * not loaded, or when it inherits a PCID from a deleted space.
+ */
+#include "thread.h"
+#include "kip.h"
+#include "arch/x86_64/paging.h"
+
+#define PCID_COUNT 4096
+#define CR3_NOFLUSH (1ull << 63)
+
+struct space *loaded_space;
+static u64 pcid_bitmap[PCID_COUNT / 64] = { 1 }; /* PCID 0: the kernel's own tables */
+static u64 next_space_id = 1;
+
+static u16 pcid_alloc(void)
+{
+	if (!cpu.pcid)
+		return 0;
+	for (int w = 0; w < PCID_COUNT / 64; w++) {
+		if (~pcid_bitmap[w]) {
+			int b = __builtin_ctzll(~pcid_bitmap[w]);
+			pcid_bitmap[w] |= 1ull << b;
+			return (u16)(w * 64 + b);
+		}
+	}
+	return 0; /* shared PCID 0: flushed on every load */
+}
+
+static void pcid_free(u16 pcid)
+{
+	if (pcid)
+		pcid_bitmap[pcid / 64] &= ~(1ull << (pcid % 64));
+}
+
+struct space *space_create(u64 owner_id, bool privileged, int *err)
+{
+	struct space *s = kmem_alloc();
+	u64 *pml4 = s ? pt_create() : NULL;
+	if (!pml4 || !pt_map(pml4, L4_KIP_ADDR, V2P(kip_page), L4_R)) {
+		if (pml4)
+			pt_destroy(pml4);
+		if (s)
+			kmem_free(s);
+		*err = L4_ENOMEM;
+		return NULL;
+	}
+	s->pml4 = pml4;
+	s->pcid = pcid_alloc();
+	s->cr3 = V2P(pml4) | s->pcid;
+	s->flush_pending = true; /* the PCID may hold a dead space's entries */
+	s->privileged = privileged;
+	s->id = next_space_id++;
+	s->owner_id = owner_id;
+	return s;
+}
+
+void space_destroy(struct space *s)
+{
+	assert(s->nthreads == 0);
+	if (loaded_space == s) {
+		write_cr3(kernel_cr3);
+		loaded_space = NULL;
+	}
+	pt_destroy(s->pml4);
+	pcid_free(s->pcid);
+	kmem_free(s);
+}
+
+void space_activate(struct space *s)
+{
+	if (s == loaded_space)
+		return;
+	if (s->flush_pending || s->pcid == 0) {
+		s->flush_pending = false;
+		write_cr3(s->cr3);
+	} else {
+		write_cr3(s->cr3 | CR3_NOFLUSH);
+	}
+	loaded_space = s;
+}
+
+/* A mapping at va changed or went away: make the TLB forget it. */
+void space_mapping_changed(struct space *s, u64 va)
+{
+	if (s == loaded_space)
+		invlpg(va);
+	else
+		s->flush_pending = true;
+}
+
+bool space_map(struct space *s, u64 va, u64 pa, unsigned rights)
+{
+	u64 old_pa;
+	unsigned old_rights;
+	bool had = pt_lookup(s->pml4, va, &old_pa, &old_rights);
+	if (!pt_map(s->pml4, va, pa, rights))
+		return false;
+	if (had)
+		space_mapping_changed(s, va);
+	return true;
+}
+
+/* Copy from user memory by walking the task's page tables: the kernel never
+ * dereferences a user pointer directly. */
+bool copy_from_user(struct space *s, u64 uva, void *dst, usize len)
+{
+	u8 *d = dst;
+	while (len) {
+		u64 pa;
+		unsigned rights;
+		if (uva >= L4_USER_END || !pt_lookup(s->pml4, uva, &pa, &rights))
+			return false;
+		usize chunk = PAGE_SIZE - (uva & 0xfff);
+		if (chunk > len)
+			chunk = len;
+		memcpy(d, P2V(pa), chunk);
+		d += chunk;
+		uva += chunk;
+		len -= chunk;
+	}
+	return true;
+}

@@ -1,0 +1,239 @@
+/*
+ * System-call dispatch.  RAX holds the number; see docs/api.md for each
+ * call's registers.  Every argument is checked before anything changes;
+ * errors come back as negative enum l4_error values in RAX.
+ */
+#include "thread.h"
+
+#define ERR(e) ((u64)-(s64)(e))
+#define MIN_TIMESLICE_US 100
+#define MAX_TIMESLICE_US 10000000
+
+static void sys_ipc(struct frame *f)
+{
+	current->ipc_from = L4_NILTHREAD;
+	ipc(current, f->rdi, f->rsi, f->rdx);
+	f->rsi = current->ipc_from;
+	f->rax = 0;
+}
+
+/* The thread named by tid, if the caller may control it; else sets *err. */
+static struct tcb *controlled(l4_tid_t tid, u64 *err)
+{
+	struct tcb *t = tcb_lookup(tid);
+	if (!t)
+		*err = ERR(L4_EINVAL_TID);
+	else if (!may_control(current, t))
+		*err = ERR(L4_ENOPERM);
+	else
+		return t;
+	return NULL;
+}
+
+static u64 tc_create(struct frame *f)
+{
+	struct space *s;
+	int err = 0;
+	bool new_task = f->rsi == L4_NEWTASK;
+	if (new_task) {
+		s = space_create(current->space->id, false, &err);
+		if (!s)
+			return ERR(err);
+	} else {
+		u64 e;
+		struct tcb *host = controlled(f->rsi, &e);
+		if (!host)
+			return e;
+		s = host->space;
+	}
+	struct tcb *t = thread_create(s, f->rdi, f->rdx, current->prio, current->mcp, &err);
+	if (!t) {
+		if (new_task)
+			space_destroy(s);
+		return ERR(err);
+	}
+	f->rdi = t->tid;
+	f->rsi = s->id;
+	return 0;
+}
+
+static u64 sys_thread_control(struct frame *f)
+{
+	if (f->r10 == L4_TC_CREATE)
+		return tc_create(f);
+	u64 err;
+	struct tcb *t = controlled(f->rdi, &err);
+	if (!t)
+		return err;
+	switch (f->r10) {
+	case L4_TC_DELETE:
+		if (t == current)
+			return ERR(L4_EBUSY);
+		thread_delete(t);
+		return 0;
+	case L4_TC_DELETE_TASK: {
+		struct space *s = t->space;
+		if (s == current->space || s->privileged)
+			return ERR(s->privileged ? L4_ENOPERM : L4_EBUSY);
+		for (u32 n = s->nthreads; n > 0; n--)
+			thread_delete(s->threads);
+		return 0;
+	}
+	case L4_TC_SET_PAGER:
+		t->pager = f->rdx;
+		return 0;
+	}
+	return ERR(L4_EINVAL);
+}
+
+static u32 exreg_state(struct tcb *t)
+{
+	u32 s = 0;
+	if (t->flags & TF_HALTED)
+		s |= L4_EXREG_STATE_HALTED;
+	if (t->state == TS_SEND)
+		s |= L4_EXREG_STATE_SENDING;
+	if (t->state == TS_RECV)
+		s |= L4_EXREG_STATE_RECEIVING;
+	if (t->state == TS_DEAD)
+		s |= L4_EXREG_STATE_DEAD;
+	return s;
+}
+
+static u64 sys_exchange_registers(struct frame *f)
+{
+	u64 err;
+	struct tcb *t = controlled(f->rdi, &err);
+	if (!t)
+		return err;
+	u64 ctl = f->rsi;
+	if (ctl & ~0x7full)
+		return ERR(L4_EINVAL);
+	if (((ctl & L4_EXREG_SET_SP) && f->rdx >= L4_USER_END) ||
+	    ((ctl & L4_EXREG_SET_IP) && f->r10 >= L4_USER_END))
+		return ERR(L4_EINVAL);
+	struct frame *tf = TCB_FRAME(t);
+	u64 sp = f->rdx, ip = f->r10, flags = f->r8, pager = f->r9;
+	f->rsi = exreg_state(t);
+	f->rdx = tf->rsp;
+	f->r10 = tf->rip;
+	f->r8 = tf->rflags;
+	f->r9 = t->pager;
+	if (ctl & L4_EXREG_SET_SP)
+		tf->rsp = sp;
+	if (ctl & L4_EXREG_SET_IP)
+		tf->rip = ip;
+	if (ctl & L4_EXREG_SET_FLAGS)
+		tf->rflags = (flags & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+	if (ctl & L4_EXREG_SET_PAGER)
+		t->pager = pager;
+	if ((ctl & L4_EXREG_CANCEL) && t != current)
+		ipc_abort(t, L4_IPC_CANCELLED);
+	if (ctl & L4_EXREG_HALT)
+		thread_halt(t);
+	if ((ctl & L4_EXREG_RESUME) && t->state != TS_DEAD)
+		thread_resume(t);
+	f->rdi = t->tid;
+	return 0;
+}
+
+static u64 sys_schedule(struct frame *f)
+{
+	u64 err;
+	struct tcb *t = controlled(f->rdi, &err);
+	if (!t)
+		return err;
+	u64 prio = f->rsi, slice = f->rdx;
+	if (prio != L4_SCHED_KEEP && (prio >= L4_PRIO_LEVELS || prio > current->mcp))
+		return ERR(prio >= L4_PRIO_LEVELS ? L4_EINVAL : L4_ENOPERM);
+	if (slice != L4_SCHED_KEEP && (slice < MIN_TIMESLICE_US || slice > MAX_TIMESLICE_US))
+		return ERR(L4_EINVAL);
+	f->rsi = t->prio;
+	f->rdx = t->timeslice_us;
+	if (slice != L4_SCHED_KEEP)
+		t->timeslice_us = t->remaining_us = slice;
+	if (prio != L4_SCHED_KEEP)
+		sched_set_prio(t, (u8)prio);
+	sched_preempt_check();
+	return 0;
+}
+
+static u64 sys_thread_switch(struct frame *f)
+{
+	if (f->rdi == L4_NILTHREAD) {
+		sched_yield();
+		return 0;
+	}
+	struct tcb *t = tcb_lookup(f->rdi);
+	if (!t)
+		return ERR(L4_EINVAL_TID);
+	if (t->state == TS_READY)
+		sched_donate(t);
+	else
+		sched_yield();
+	return 0;
+}
+
+static u64 kd_puts(u64 uptr, u64 len)
+{
+	char buf[128];
+	if (len > 65536)
+		return ERR(L4_EINVAL);
+	while (len) {
+		usize n = len < sizeof(buf) ? len : sizeof(buf);
+		if (!copy_from_user(current->space, uptr, buf, n))
+			return ERR(L4_EFAULT);
+		for (usize i = 0; i < n; i++)
+			serial_putc(buf[i]);
+		uptr += n;
+		len -= n;
+	}
+	return 0;
+}
+
+static u64 sys_kdebug(struct frame *f)
+{
+	switch (f->rdi) {
+	case L4_KD_PUTS:
+		return kd_puts(f->rsi, f->rdx);
+	case L4_KD_FREE_PAGES:
+		return kmem_free_pages();
+	case L4_KD_POWEROFF:
+		if (!current->space->privileged)
+			return ERR(L4_ENOPERM);
+		printk("kernel: power off (%llu)\n", f->rsi);
+		qemu_exit((u32)f->rsi);
+		outw(0x604, 0x2000); /* QEMU PIIX4 ACPI, in case there is no exit device */
+		halt_forever();
+	case L4_KD_NOP:
+		return 0;
+	}
+	return ERR(L4_EINVAL);
+}
+
+void syscall_dispatch(struct frame *f)
+{
+	switch (f->rax) {
+	case L4_SYS_IPC:
+		sys_ipc(f);
+		break;
+	case L4_SYS_THREAD_CONTROL:
+		f->rax = sys_thread_control(f);
+		break;
+	case L4_SYS_EXCHANGE_REGISTERS:
+		f->rax = sys_exchange_registers(f);
+		break;
+	case L4_SYS_SCHEDULE:
+		f->rax = sys_schedule(f);
+		break;
+	case L4_SYS_THREAD_SWITCH:
+		f->rax = sys_thread_switch(f);
+		break;
+	case L4_SYS_KDEBUG:
+		f->rax = sys_kdebug(f);
+		break;
+	default:
+		f->rax = ERR(L4_ENOSYS);
+	}
+	leave_kernel_check();
+}

@@ -1,0 +1,121 @@
+/* Threads, tasks (address spaces) and the scheduler interface. */
+#ifndef THREAD_H
+#define THREAD_H
+
+#include "kernel.h"
+#include "runq.h"
+#include "arch/x86_64/arch.h"
+
+struct tcb;
+
+/* A task: an address space and the threads in it. */
+struct space {
+	u64 *pml4;            /* kernel address of the top-level table */
+	u64 cr3;              /* physical PML4 | PCID */
+	bool flush_pending;   /* mappings changed while not loaded */
+	bool privileged;      /* sigma0 and the root task */
+	u64 id;               /* unique for the kernel's lifetime */
+	u64 owner_id;         /* id of the task that created this one */
+	struct tcb *threads;  /* list through tcb->space_next */
+	u32 nthreads;
+	u16 pcid;
+};
+
+enum thread_state {
+	TS_INACTIVE,   /* halted or never started */
+	TS_RUNNING,    /* the current thread */
+	TS_READY,      /* in the ready queue */
+	TS_SEND,       /* blocked: in partner->sendq */
+	TS_RECV,       /* blocked: waiting for a message */
+	TS_DEAD,       /* stopped by an unhandled fault */
+};
+
+#define TF_HALTED 0x1        /* ExchangeRegisters halt; also "not yet started" */
+#define TF_CONTINUE_RECV 0x2 /* send done by partner; run the open receive */
+#define TF_KERNEL_MSG 0x4    /* current IPC carries a kernel message (fault) */
+
+/*
+ * One page per thread: the TCB at the bottom, the kernel stack above it,
+ * the user frame at the very top.
+ */
+struct tcb {
+	u64 ksp;                 /* saved kernel stack pointer */
+	struct space *space;
+	l4_tid_t tid;
+	u8 state;
+	u8 prio, mcp;
+	u32 flags;
+	u64 *msg;                /* MR0..MR7: user frame or kmsg */
+	struct l4_utcb *utcb;    /* kernel address of the UTCB */
+	u64 utcb_uva;            /* its user address (the GS base) */
+
+	/* IPC */
+	struct tcb *sendq_head;  /* threads blocked sending to this one */
+	struct tcb *sendq_next, *sendq_prev;
+	struct tcb *partner;     /* TS_SEND: the receiver */
+	l4_tid_t wait_from;      /* TS_RECV: ANY or a thread */
+	l4_tid_t recv_after;     /* TS_SEND: receive phase to enter after sending */
+	l4_tid_t ipc_from;       /* the sender of the last received message */
+
+	/* scheduling */
+	struct rq_node rq;
+	u64 timeslice_us, remaining_us;
+
+	l4_tid_t pager;
+	struct tcb *space_next;
+	u64 kmsg[L4_MR_REGS];    /* kernel-generated messages (page faults) */
+};
+
+#define TCB_FRAME(t) ((struct frame *)((u8 *)(t) + PAGE_SIZE) - 1)
+#define TCB_STACK_TOP(t) ((u64)(t) + PAGE_SIZE)
+#define RQ_TCB(n) ((struct tcb *)((u8 *)(n)-__builtin_offsetof(struct tcb, rq)))
+
+extern struct tcb *current;
+
+/* thread.c */
+void threads_init(void);
+struct tcb *tcb_lookup(l4_tid_t tid);
+struct tcb *tcb_by_number(u32 n);
+struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 prio, u8 mcp, int *err);
+void thread_delete(struct tcb *t);
+bool may_control(struct tcb *caller, struct tcb *target);
+void thread_set_user_entry(struct tcb *t, u64 ip, u64 sp);
+void thread_kill(struct tcb *t, const char *why);
+void thread_resume(struct tcb *t);
+void thread_halt(struct tcb *t);
+
+/* space.c */
+struct space *space_create(u64 owner_id, bool privileged, int *err);
+void space_destroy(struct space *s);
+void space_activate(struct space *s);
+void space_mapping_changed(struct space *s, u64 va);
+bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);
+bool copy_from_user(struct space *s, u64 uva, void *dst, usize len);
+extern struct space *loaded_space;
+
+/* sched.c */
+void sched_init(void);
+void sched_make_ready(struct tcb *t);
+void sched_remove(struct tcb *t);
+void sched_block(struct tcb *hint);
+void sched_preempt_check(void);
+void sched_tick(void);
+void sched_yield(void);
+void sched_donate(struct tcb *to);
+void sched_set_prio(struct tcb *t, u8 prio);
+void switch_to(struct tcb *next);
+_Noreturn void sched_start(void);
+
+/* ipc.c */
+void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts);
+void ipc_abort(struct tcb *t, enum l4_ipc_error err);
+void ipc_partner_gone(struct tcb *t);
+void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access);
+
+/* syscall.c */
+void syscall_dispatch(struct frame *f);
+
+/* trap.c */
+void leave_kernel_check(void);
+
+#endif

@@ -1,0 +1,66 @@
+/* Interrupts and exceptions.  User page faults become pager IPC; other user
+ * exceptions stop the thread until [K4] turns them into exception IPC.  Any
+ * exception in the kernel is a bug and panics. */
+#include "thread.h"
+
+static const char *const exception_names[32] = {
+	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
+	"invalid opcode", "device not available", "double fault", "coprocessor overrun",
+	"invalid TSS", "segment not present", "stack fault", "general protection",
+	"page fault", "reserved", "x87 FPU error", "alignment check", "machine check",
+	"SIMD FP error", "virtualization", "control protection",
+};
+
+static void user_exception(struct frame *f)
+{
+	if (f->vector == 14) {
+		u64 addr = read_cr2();
+		unsigned access = (f->err & 2) ? L4_W : (f->err & 16) ? L4_X : L4_R;
+		if (current->pager != L4_NILTHREAD) {
+			ipc_pagefault(current, addr, f->rip, access);
+			return;
+		}
+		char why[80];
+		ksnprintf(why, sizeof(why), "page fault at %llx (ip %llx) and no pager", addr, f->rip);
+		thread_kill(current, why);
+		return;
+	}
+	const char *name = exception_names[f->vector] ? exception_names[f->vector] : "exception";
+	char why[80];
+	ksnprintf(why, sizeof(why), "%s (vector %llu) at ip %llx", name, f->vector, f->rip);
+	thread_kill(current, why);
+}
+
+/* On the way back to user mode: a halted or dead thread does not return. */
+void leave_kernel_check(void)
+{
+	if (current->state == TS_DEAD) {
+		sched_block(NULL);
+		panic("dead thread %llx was resumed", current->tid);
+	}
+	if (current->flags & TF_HALTED) {
+		current->state = TS_INACTIVE;
+		sched_block(NULL);
+	}
+}
+
+void trap(struct frame *f)
+{
+	bool from_user = (f->cs & 3) == 3;
+	if (f->vector == VEC_TIMER) {
+		lapic_eoi();
+		sched_tick();
+	} else if (f->vector == VEC_SPURIOUS) {
+		return;
+	} else if (f->vector >= 32) {
+		lapic_eoi();
+	} else if (!from_user) {
+		panic_frame(f, "%s (vector %llu) in the kernel",
+			    exception_names[f->vector] ? exception_names[f->vector] : "exception",
+			    f->vector);
+	} else {
+		user_exception(f);
+	}
+	if (from_user)
+		leave_kernel_check();
+}

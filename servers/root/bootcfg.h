@@ -1,0 +1,30 @@
+/*
+ * The boot configuration read by the root task: one command per line,
+ * '#' starts a comment.
+ *   run NAME [ARGS...]    start boot module NAME and wait until it exits
+ *   start NAME [ARGS...]  start it and go on
+ *   poweroff              switch off once everything before has finished
+ */
+#ifndef BOOTCFG_H
+#define BOOTCFG_H
+
+#include <l4/types.h>
+
+enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_POWEROFF };
+
+#define BOOTCFG_MAX 64
+#define BOOTCFG_NAME 48
+#define BOOTCFG_ARGS 128
+
+struct bootcmd {
+	enum bootcmd_kind kind;
+	char name[BOOTCFG_NAME];
+	char args[BOOTCFG_ARGS];
+	int line;
+};
+
+/* Parses text (len bytes, need not be terminated).  Returns the number of
+ * commands, or -(line number) of the first bad line. */
+int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max);
+
+#endif

@@ -1,0 +1,358 @@
+/*
+ * The root task: starts the boot modules named in the boot configuration
+ * (the first module whose name ends in ".cfg") as new tasks, and is their
+ * pager: their program images are loaded from the modules into pages from
+ * sigma0, their stacks are filled lazily with zeroed pages, and a fault
+ * anywhere else stops the task.  A task exits by sending L4_LABEL_EXIT.
+ */
+#include <l4/runtime.h>
+#include "bootcfg.h"
+#include "../../lib/common/elf.h"
+#include "../../lib/common/string.h"
+
+#define MAX_CHILDREN 32
+#define MAX_CHILD_PAGES 8192 /* all children together */
+#define MAX_KNOWN_TIDS 8
+#define STACK_TOP 0x00007ff000000000ull
+#define STACK_SIZE (256ull << 10)
+
+struct child {
+	bool used;
+	u64 task;                       /* task ID from ThreadControl */
+	l4_tid_t tids[MAX_KNOWN_TIDS];  /* threads seen: [0] is the first */
+	char name[BOOTCFG_NAME];
+	bool awaited;                   /* a "run" command waits for it */
+};
+
+struct cpage {
+	u64 va;   /* page address in the child */
+	u64 page; /* page in root (VA == PA) */
+	u8 child; /* index + 1; 0 = free entry */
+	u8 rights;
+};
+
+static struct child children[MAX_CHILDREN];
+static struct cpage cpages[MAX_CHILD_PAGES];
+static u64 free_pages[4096];
+static u32 nfree_pages;
+static int failures;
+
+/* ---- memory ---------------------------------------------------------- */
+
+static u8 *page_alloc(void)
+{
+	u64 pa = nfree_pages ? free_pages[--nfree_pages] : sigma0_get_any_page();
+	if (pa)
+		memset((void *)pa, 0, 4096);
+	return (u8 *)pa;
+}
+
+static void page_free(u64 pa)
+{
+	if (nfree_pages < ARRAY_SIZE(free_pages))
+		free_pages[nfree_pages++] = pa;
+}
+
+static struct cpage *cpage_find(int ci, u64 va)
+{
+	for (u32 i = 0; i < MAX_CHILD_PAGES; i++)
+		if (cpages[i].child == ci + 1 && cpages[i].va == va)
+			return &cpages[i];
+	return NULL;
+}
+
+static struct cpage *cpage_add(int ci, u64 va, unsigned rights)
+{
+	u8 *page = page_alloc();
+	if (!page)
+		return NULL;
+	for (u32 i = 0; i < MAX_CHILD_PAGES; i++) {
+		if (!cpages[i].child) {
+			cpages[i] = (struct cpage){ va, (u64)page, (u8)(ci + 1), (u8)rights };
+			return &cpages[i];
+		}
+	}
+	page_free((u64)page);
+	return NULL;
+}
+
+static void release_child(int ci)
+{
+	for (u32 i = 0; i < MAX_CHILD_PAGES; i++) {
+		if (cpages[i].child == ci + 1) {
+			page_free(cpages[i].page);
+			cpages[i].child = 0;
+		}
+	}
+	children[ci].used = false;
+}
+
+/* ---- boot modules ------------------------------------------------------ */
+
+static const struct l4_kip_module *find_module(const char *name)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_modules; i++)
+		if (!strcmp(k->modules[i].name, name))
+			return &k->modules[i];
+	return NULL;
+}
+
+/* Modules are mapped one-to-one from sigma0 on first use. */
+static const u8 *module_data(const struct l4_kip_module *m)
+{
+	static bool mapped[L4_KIP_MAX_MODULES];
+	u32 i = (u32)(m - l4_kip()->modules);
+	if (!mapped[i]) {
+		for (u64 pa = m->base & ~0xfffull; pa < m->base + m->size; pa += 4096)
+			if (sigma0_get_page(pa) != pa)
+				return NULL;
+		mapped[i] = true;
+	}
+	return (const u8 *)m->base;
+}
+
+/* ---- starting tasks ------------------------------------------------------ */
+
+static bool load_image(int ci, const u8 *image, u64 size, u64 *entry)
+{
+	struct elf_segment segs[8];
+	int n = elf_parse(image, size, STACK_TOP - STACK_SIZE, entry, segs, 8);
+	if (n <= 0) {
+		printf("root: %s: not a loadable ELF image (%d)\n", children[ci].name, n);
+		return false;
+	}
+	for (int s = 0; s < n; s++) {
+		u64 end = segs[s].vaddr + segs[s].memsz;
+		for (u64 va = segs[s].vaddr & ~0xfffull; va < end; va += 4096) {
+			struct cpage *cp = cpage_find(ci, va);
+			if (!cp && !(cp = cpage_add(ci, va, 0)))
+				return false;
+			cp->rights |= segs[s].rights;
+			for (u64 a = va < segs[s].vaddr ? segs[s].vaddr : va; a < va + 4096 && a < end; a++)
+				if (a - segs[s].vaddr < segs[s].filesz)
+					((u8 *)cp->page)[a - va] = image[segs[s].offset + a - segs[s].vaddr];
+		}
+	}
+	return true;
+}
+
+/* argc, argv[], NULL, envp NULL, auxv AT_NULL, then the strings. */
+static bool build_stack(int ci, const char *name, const char *args, u64 *sp_out)
+{
+	struct cpage *cp = cpage_add(ci, STACK_TOP - 4096, L4_R | L4_W);
+	if (!cp)
+		return false;
+	u8 *page = (u8 *)cp->page;
+	u64 base = STACK_TOP - 4096;
+	char strings[BOOTCFG_NAME + BOOTCFG_ARGS + 2];
+	usize len = (usize)snprintf(strings, sizeof(strings), "%s %s", name, args);
+	u64 str_off = 4096 - ((len + 1 + 15) & ~15ull);
+	memcpy(page + str_off, strings, len + 1);
+	u64 argv[40];
+	int argc = 0;
+	char *s = (char *)page + str_off;
+	for (usize i = 0; i <= len && argc < 39; i++) {
+		if (s[i] == ' ' || s[i] == 0) {
+			s[i] = 0;
+			continue;
+		}
+		if (i == 0 || s[i - 1] == 0)
+			argv[argc++] = base + str_off + i;
+	}
+	u64 *sp = (u64 *)(page + str_off) - (argc + 6);
+	sp = (u64 *)((u64)sp & ~15ull);
+	sp[0] = (u64)argc;
+	for (int i = 0; i < argc; i++)
+		sp[1 + i] = argv[i];
+	sp[1 + argc] = 0; /* argv end */
+	sp[2 + argc] = 0; /* envp end */
+	sp[3 + argc] = 0; /* AT_NULL */
+	sp[4 + argc] = 0;
+	*sp_out = base + ((u8 *)sp - page);
+	return true;
+}
+
+static int start_task(const struct bootcmd *c)
+{
+	int ci = 0;
+	while (ci < MAX_CHILDREN && children[ci].used)
+		ci++;
+	const struct l4_kip_module *m = find_module(c->name);
+	if (ci == MAX_CHILDREN || !m) {
+		printf("root: cannot start %s: %s\n", c->name, m ? "too many tasks" : "no such module");
+		return -1;
+	}
+	struct child *ch = &children[ci];
+	memset(ch, 0, sizeof(*ch));
+	ch->used = true;
+	memcpy(ch->name, c->name, sizeof(ch->name));
+	u64 entry, sp;
+	const u8 *image = module_data(m);
+	if (!image || !load_image(ci, image, m->size, &entry) || !build_stack(ci, c->name, c->args, &sp) ||
+	    l4_create_task(l4_myself(), &ch->tids[0], &ch->task) < 0 ||
+	    l4_start_thread(ch->tids[0], entry, sp) < 0) {
+		printf("root: cannot start %s\n", c->name);
+		if (ch->tids[0])
+			l4_delete_task(ch->tids[0]);
+		release_child(ci);
+		return -1;
+	}
+	ch->awaited = c->kind == BOOT_RUN;
+	return ci;
+}
+
+/* ---- serving children ------------------------------------------------------ */
+
+static int child_by_task(u64 task)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		if (children[i].used && children[i].task == task)
+			return i;
+	return -1;
+}
+
+static int child_by_tid(l4_tid_t t)
+{
+	for (int i = 0; i < MAX_CHILDREN; i++)
+		for (int k = 0; children[i].used && k < MAX_KNOWN_TIDS; k++)
+			if (children[i].tids[k] == t)
+				return i;
+	return -1;
+}
+
+static void learn_tid(int ci, l4_tid_t t)
+{
+	for (int k = 0; k < MAX_KNOWN_TIDS; k++) {
+		if (children[ci].tids[k] == t)
+			return;
+		if (!children[ci].tids[k]) {
+			children[ci].tids[k] = t;
+			return;
+		}
+	}
+}
+
+static bool waiting_for_run;
+
+static void finish_child(int ci, l4_tid_t any_thread, bool ok, const char *how)
+{
+	printf("%sok - %s %s\n", ok ? "" : "not ", children[ci].name, how);
+	if (!ok)
+		failures++;
+	l4_delete_task(any_thread);
+	if (children[ci].awaited)
+		waiting_for_run = false;
+	release_child(ci);
+}
+
+/* Returns whether to reply (with the map item in m). */
+static bool handle_fault(l4_tid_t from, struct l4_msg *m)
+{
+	u64 addr = m->mr[1], ip = m->mr[2], task = m->mr[3];
+	unsigned access = L4_TAG_LABEL(m->mr[0]) & 7;
+	int ci = child_by_task(task);
+	if (ci < 0) {
+		printf("root: page fault from unknown thread %llx at %llx\n", from, addr);
+		return false;
+	}
+	learn_tid(ci, from);
+	u64 va = addr & ~0xfffull;
+	struct cpage *cp = cpage_find(ci, va);
+	if (!cp && va >= STACK_TOP - STACK_SIZE && va < STACK_TOP)
+		cp = cpage_add(ci, va, L4_R | L4_W);
+	if (!cp || (access & ~cp->rights & ~L4_R)) {
+		char how[96];
+		snprintf(how, sizeof(how), "killed: page fault at %llx (ip %llx, access %u)", addr, ip, access);
+		finish_child(ci, from, false, how);
+		return false;
+	}
+	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
+	m->mr[1] = va | L4_ITEM_MAP;
+	m->mr[2] = L4_FPAGE(cp->page, 12, cp->rights);
+	return true;
+}
+
+static void handle_exit(l4_tid_t from, struct l4_msg *m)
+{
+	int ci = child_by_tid(from);
+	if (ci < 0) {
+		printf("root: exit from unknown thread %llx\n", from);
+		return;
+	}
+	s64 status = (s64)m->mr[1];
+	char how[48];
+	snprintf(how, sizeof(how), "exited with status %lld", status);
+	finish_child(ci, from, status == 0, how);
+}
+
+static void serve_until(bool (*done)(void))
+{
+	struct l4_msg m;
+	l4_tid_t from;
+	bool reply = false;
+	while (!done()) {
+		u64 tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
+		reply = false;
+		if (l4_ipc_failed(tag))
+			continue;
+		u64 label = L4_TAG_LABEL(tag);
+		if ((label & ~0xfull) == L4_LABEL_PAGEFAULT)
+			reply = handle_fault(from, &m);
+		else if (label == L4_LABEL_EXIT)
+			handle_exit(from, &m);
+	}
+}
+
+static bool run_finished(void) { return !waiting_for_run; }
+static bool never(void) { return false; }
+
+static const struct l4_kip_module *find_config(void)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_modules; i++) {
+		usize n = strlen(k->modules[i].name);
+		if (n > 4 && !strcmp(k->modules[i].name + n - 4, ".cfg"))
+			return &k->modules[i];
+	}
+	return NULL;
+}
+
+static struct bootcmd cmds[BOOTCFG_MAX];
+
+int main(void)
+{
+	l4_utcb()->rcv_window = L4_FPAGE_COMPLETE;
+	printf("root: started, sigma0 is %llx\n", l4_kip()->sigma0);
+	const struct l4_kip_module *cfg = find_config();
+	if (!cfg) {
+		printf("root: no boot configuration (*.cfg module)\n");
+		serve_until(never);
+	}
+	const char *text = (const char *)module_data(cfg);
+	int n = text ? bootcfg_parse(text, cfg->size, cmds, BOOTCFG_MAX) : -1;
+	if (n < 0) {
+		printf("root: %s: error in line %d\n", cfg->name, -n);
+		failures++;
+		n = 0;
+	}
+	for (int i = 0; i < n; i++) {
+		if (cmds[i].kind == BOOT_POWEROFF) {
+			printf("root: all done, %d failures\n", failures);
+			l4_kdebug(L4_KD_POWEROFF, failures ? 1 : 0, 0);
+		}
+		printf("root: %s %s %s\n", cmds[i].kind == BOOT_RUN ? "run" : "start", cmds[i].name,
+		       cmds[i].args);
+		if (start_task(&cmds[i]) < 0) {
+			printf("not ok - %s could not be started\n", cmds[i].name);
+			failures++;
+			continue;
+		}
+		if (cmds[i].kind == BOOT_RUN) {
+			waiting_for_run = true;
+			serve_until(run_finished);
+		}
+	}
+	serve_until(never);
+	return 0;
+}

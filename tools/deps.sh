@@ -1,0 +1,18 @@
+#!/bin/sh
+# Installs the Debian packages the build and the QEMU runs need, if missing.
+set -e
+need=""
+have() { command -v "$1" >/dev/null 2>&1; }
+have qemu-system-x86_64 || need="$need qemu-system-x86"
+have gcc || need="$need gcc"
+have ld || need="$need binutils"
+have objcopy || need="$need binutils"
+have gdb || [ -z "$WANT_GDB" ] || need="$need gdb"
+have timeout || need="$need coreutils"
+[ -z "$need" ] && exit 0
+echo "deps: installing$need"
+SUDO=""
+[ "$(id -u)" = 0 ] || SUDO=sudo
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends $need

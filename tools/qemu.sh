@@ -1,0 +1,59 @@
+#!/bin/bash
+# The one place QEMU is started, for run, test, bench and gdb.
+#   tools/qemu.sh run|test|bench|gdb
+# QEMU runs under TCG (-accel tcg -cpu max).  ACCEL=kvm opts into KVM, for
+# machines with real VT-x/AMD-V only: a software hypervisor posing as
+# /dev/kvm (PVM) breaks user-mode SYSCALL in the guest.
+set -u
+mode=${1:-run}
+B=${B:-build}
+ACCEL=${ACCEL:-tcg}
+TIMEOUT=${TIMEOUT:-600}
+cd "$(dirname "$0")/.."
+
+modules() { # config file, then programs it names
+	local cfg=$1
+	local mods="$B/sigma0.elf,$B/root.elf,$B/$cfg"
+	for p in $(awk '$1 == "run" || $1 == "start" { print $2 }' "$B/$cfg" | sort -u); do
+		mods="$mods,$B/$p"
+	done
+	echo "$mods"
+}
+
+if [ "$ACCEL" = kvm ]; then
+	accel=(-accel kvm -cpu host)
+else
+	accel=(-accel tcg -cpu max)
+fi
+base=(qemu-system-x86_64 "${accel[@]}" -m 512M -no-reboot -display none
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$B/kernel.bin")
+
+case "$mode" in
+run)
+	exec "${base[@]}" -serial mon:stdio -initrd "$(modules run.cfg)"
+	;;
+test)
+	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
+		-append "panic=exit" -initrd "$(modules test.cfg)" </dev/null
+	rc=$?
+	[ $rc = 124 ] && echo "HARNESS: QEMU timed out after ${TIMEOUT}s"
+	exit $rc
+	;;
+bench)
+	# One guest TSC tick per instruction: rdtsc deltas count instructions.
+	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -icount shift=0 -serial stdio -monitor none \
+		-append "panic=exit" -initrd "$(modules bench.cfg)" </dev/null
+	;;
+gdb)
+	port=$((1234 + $(id -u) % 1000))
+	"${base[@]}" -serial file:$B/gdb-serial.log -S -gdb tcp::$port -initrd "$(modules run.cfg)" &
+	qpid=$!
+	echo "QEMU halted, gdb stub on port $port; serial output in $B/gdb-serial.log"
+	gdb -q $B/kernel.elf -ex "target remote :$port"
+	kill $qpid 2>/dev/null
+	;;
+*)
+	echo "usage: $0 run|test|bench|gdb" >&2
+	exit 2
+	;;
+esac

@@ -1,0 +1,30 @@
+#!/bin/sh
+# Reads the host unit-test log and the QEMU kernel-test log, prints every
+# failure and one closing line "N passed, N failed".  Fails on any "not ok",
+# a kernel panic, a time-out or a missing end-of-run marker.
+host=$1
+kern=$2
+passed=0
+failed=0
+count() { grep -c "$1" "$2" 2>/dev/null || true; }
+if [ -f "$host" ]; then
+	hp=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$host" | tail -1)
+	hf=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$host" | tail -1)
+	if [ -z "$hp" ]; then echo "host unit tests did not finish"; failed=$((failed + 1)); else
+		passed=$((passed + hp)); failed=$((failed + hf)); fi
+else
+	echo "no host test log"; failed=$((failed + 1))
+fi
+if [ -f "$kern" ]; then
+	kp=$(count '^ok ' "$kern")
+	kf=$(count '^not ok ' "$kern")
+	passed=$((passed + kp)); failed=$((failed + kf))
+	grep '^not ok ' "$kern"
+	if grep -q 'PANIC' "$kern"; then echo "kernel panic:"; sed -n '/PANIC/,$p' "$kern" | head -40; failed=$((failed + 1)); fi
+	if grep -q '^HARNESS: QEMU timed out' "$kern"; then echo "kernel tests timed out"; tail -20 "$kern"; failed=$((failed + 1)); fi
+	if ! grep -q '^root: all done' "$kern"; then echo "kernel tests did not reach the end"; tail -20 "$kern"; failed=$((failed + 1)); fi
+else
+	echo "no kernel test log"; failed=$((failed + 1))
+fi
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
