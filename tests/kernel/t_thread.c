@@ -1,0 +1,189 @@
+/* Threads and tasks: creation in the own task and in new tasks, start and
+ * control through exchange-registers, deletion, authority, and 1000 tasks
+ * created and deleted without losing kernel memory. */
+#include "util.h"
+
+static test_stack_t stacks[6];
+static volatile u64 counter, flag;
+static l4_tid_t main_tid;
+
+static void set_flag(u64 v) { flag = v; }
+
+static void count_forever(u64 arg)
+{
+	(void)arg;
+	for (;;)
+		counter++;
+}
+
+static void test_create_in_own_task(void)
+{
+	l4_tid_t t = L4_NILTHREAD;
+	u64 task;
+	s64 r = l4_thread_control(L4_NILTHREAD, main_tid, l4_parent, L4_TC_CREATE, &t, &task);
+	CHECK(r == 0 && t != L4_NILTHREAD, "create a thread in the own task (%llx)", t);
+	u64 st = thread_state(t);
+	CHECK(st & L4_EXREG_STATE_HALTED, "a new thread starts halted (state %llx)", st);
+	l4_delete_thread(t);
+
+	flag = 0;
+	t = l4_spawn_thread(set_flag, 5, stacks[0], STACK_SIZE);
+	yield_n(2);
+	CHECK(flag == 5, "exchange-registers started it at its IP and SP (flag %llu)", flag);
+	l4_delete_thread(t);
+
+	l4_tid_t taken = L4_TID_MAKE(3000, 9), got;
+	CHECK(l4_thread_control(taken, main_tid, l4_parent, L4_TC_CREATE, &got, NULL) == 0 && got == taken,
+	      "create with a chosen thread ID");
+	CHECK(l4_thread_control(taken, main_tid, l4_parent, L4_TC_CREATE, &got, NULL) == -L4_EEXIST,
+	      "the same ID twice: EEXIST");
+	l4_delete_thread(taken);
+	CHECK(thread_state(taken) == ~0ull, "a deleted thread's ID is stale");
+	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
+	CHECK(l4_exchange_registers(taken, &x) == -L4_EINVAL_TID, "exchange-registers on it: EINVAL_TID");
+	CHECK(l4_delete_thread(main_tid) == -L4_EBUSY, "a thread cannot delete itself");
+}
+
+static void test_halt_resume(void)
+{
+	counter = 0;
+	l4_tid_t t = l4_spawn_thread(count_forever, 0, stacks[1], STACK_SIZE);
+	/* same priority: it runs when we yield */
+	yield_n(3);
+	u64 c1 = counter;
+	CHECK(c1 > 0, "a started thread runs (%llu)", c1);
+	struct l4_exreg x = { L4_EXREG_HALT, 0, 0, 0, 0, 0 };
+	CHECK(l4_exchange_registers(t, &x) == 0, "halt it");
+	u64 c2 = counter;
+	yield_n(5);
+	CHECK(counter == c2, "a halted thread does not run");
+	CHECK(thread_state(t) & L4_EXREG_STATE_HALTED, "its state says halted");
+	x = (struct l4_exreg){ L4_EXREG_RESUME, 0, 0, 0, 0, 0 };
+	l4_exchange_registers(t, &x);
+	yield_n(3);
+	CHECK(counter > c2, "resumed, it runs again");
+	x = (struct l4_exreg){ 0, 0, 0, 0, 0, 0 };
+	l4_exchange_registers(t, &x);
+	CHECK(x.ip >= (u64)count_forever && x.ip < (u64)count_forever + 64,
+	      "exchange-registers reads its IP (%llx)", x.ip);
+	CHECK(x.sp > (u64)stacks[1] && x.sp <= (u64)stacks[1] + STACK_SIZE, "and its SP");
+	CHECK(x.pager == l4_parent, "and its pager");
+	l4_delete_thread(t);
+}
+
+/* ---- a child task ------------------------------------------------------ */
+
+static volatile s64 child_results[6];
+static volatile bool child_done;
+
+static void child_task(u64 parent_thread)
+{
+	struct l4_exreg x = { L4_EXREG_HALT, 0, 0, 0, 0, 0 };
+	child_results[0] = l4_exchange_registers(parent_thread, &x);
+	child_results[1] = l4_delete_thread(parent_thread);
+	child_results[2] = l4_schedule(parent_thread, 1, L4_SCHED_KEEP, NULL, NULL);
+	child_results[3] = l4_thread_control(L4_NILTHREAD, parent_thread, L4_NILTHREAD, L4_TC_CREATE, NULL, NULL);
+	child_results[4] = l4_kdebug(L4_KD_POWEROFF, 0, 0);
+	child_results[5] = l4_delete_task(l4_kip()->sigma0);
+	child_done = true;
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(parent_thread, &m);
+}
+
+static void test_new_task(void)
+{
+	child_done = false;
+	l4_tid_t t = l4_spawn_task(l4_mirror_pager_start(), child_task, main_tid, stacks[2], STACK_SIZE);
+	CHECK(t != L4_NILTHREAD, "create a thread in a new task (%llx)", t);
+	struct l4_msg m;
+	u64 tag = l4_receive(t, &m);
+	CHECK(!l4_ipc_failed(tag) && child_done, "it runs in its own address space and reports back");
+	CHECK(child_results[0] == -L4_ENOPERM, "a child cannot exchange-registers its parent's thread");
+	CHECK(child_results[1] == -L4_ENOPERM, "nor delete it");
+	CHECK(child_results[2] == -L4_ENOPERM, "nor change its priority");
+	CHECK(child_results[3] == -L4_ENOPERM, "nor create threads in its task");
+	CHECK(child_results[4] == -L4_ENOPERM, "nor power off (privileged)");
+	CHECK(child_results[5] == -L4_ENOPERM, "nor delete sigma0");
+	CHECK(thread_state(main_tid) == 0, "the parent is unharmed");
+	yield_n(3); /* its exit message reaches the mirror pager, which deletes it */
+	CHECK(thread_state(t) == ~0ull, "a task whose last thread is deleted is gone");
+}
+
+/* ---- 1000 tasks ------------------------------------------------------------ */
+
+static void tiny_task(u64 parent)
+{
+	struct l4_msg m = { { L4_TAG_MAKE(5, 0, 0) } };
+	l4_send(parent, &m);
+}
+
+static void test_thousand_tasks(void)
+{
+	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	int created = 0, deleted = 0;
+	for (int i = 0; i < 1000; i++) {
+		l4_tid_t t = L4_NILTHREAD;
+		if (l4_create_task(l4_parent, &t, NULL) == 0)
+			created++;
+		if (l4_delete_task(t) == 0)
+			deleted++;
+	}
+	s64 after = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	CHECK(created == 1000 && deleted == 1000, "create and delete 1000 tasks (%d, %d)", created, deleted);
+	CHECK(after == before, "kernel memory back where it was (%lld -> %lld pages)", before, after);
+
+	/* and 200 that run: fault in their memory, send us a message */
+	l4_tid_t pager = l4_mirror_pager_start();
+	before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	int ran = 0;
+	for (int i = 0; i < 200; i++) {
+		l4_tid_t t = l4_spawn_task(pager, tiny_task, main_tid, stacks[3], STACK_SIZE);
+		struct l4_msg m;
+		u64 tag = l4_receive(t, &m);
+		ran += !l4_ipc_failed(tag) && L4_TAG_LABEL(tag) == 5;
+		l4_delete_task(t);
+	}
+	after = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	CHECK(ran == 200, "200 running tasks each reported (%d)", ran);
+	CHECK(after == before, "their page tables were all freed (%lld -> %lld pages)", before, after);
+}
+
+static l4_tid_t many[L4_MAX_THREADS];
+
+/* Create threads until the kernel says no; returns how many. */
+static int create_until_refused(s64 *err)
+{
+	int n = 0;
+	while (n < L4_MAX_THREADS && (*err = l4_create_thread(main_tid, l4_parent, &many[n])) == 0)
+		n++;
+	return n;
+}
+
+static void test_many_threads(void)
+{
+	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0), err = 0;
+	int n = create_until_refused(&err);
+	CHECK(err == -L4_ENOMEM, "creating threads until the kernel runs out: ENOMEM after %d", n);
+	for (int i = 0; i < n; i++)
+		l4_delete_thread(many[i]);
+	s64 after = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	/* The page tables behind the UTCB area stay with the task for reuse. */
+	CHECK(before - after <= n / 512 + 3, "deleting them returns all but the UTCB-area page tables (%lld)",
+	      before - after);
+	int n2 = create_until_refused(&err);
+	for (int i = 0; i < n2; i++)
+		l4_delete_thread(many[i]);
+	CHECK(n2 == n && l4_kdebug(L4_KD_FREE_PAGES, 0, 0) == after,
+	      "a second round fits the same number and leaks nothing (%d)", n2);
+}
+
+int main(void)
+{
+	main_tid = l4_myself();
+	test_create_in_own_task();
+	test_halt_resume();
+	test_new_task();
+	test_thousand_tasks();
+	test_many_threads();
+	return t_done("t_thread");
+}
