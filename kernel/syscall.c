@@ -131,9 +131,11 @@ static u64 sys_exchange_registers(struct frame *f)
 		ipc_abort(t, L4_IPC_CANCELLED);
 	if (ctl & L4_EXREG_HALT)
 		thread_halt(t);
-	if ((ctl & L4_EXREG_RESUME) && t->state != TS_DEAD)
-		thread_resume(t);
 	f->rdi = t->tid;
+	if ((ctl & L4_EXREG_RESUME) && t->state != TS_DEAD) {
+		thread_resume(t);
+		sched_preempt_check();
+	}
 	return 0;
 }
 
