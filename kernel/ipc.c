@@ -27,7 +27,8 @@ static bool timeout_supported(u32 t) { return t == L4_TIMEOUT_ZERO || t == L4_TI
 
 static bool msg_valid(u64 tag)
 {
-	return L4_TAG_U(tag) + L4_TAG_T(tag) < L4_MR_COUNT && (L4_TAG_T(tag) & 1) == 0;
+	return L4_TAG_U(tag) + L4_TAG_T(tag) < L4_MR_COUNT && (L4_TAG_T(tag) & 1) == 0 &&
+	       !(tag & L4_TAG_PROPAGATE);
 }
 
 static u64 msg_word(struct tcb *t, unsigned i) { return i < L4_MR_REGS ? t->msg[i] : t->utcb->mr[i]; }
@@ -127,28 +128,34 @@ static void sendq_remove(struct tcb *rcv, struct tcb *snd)
 	snd->partner = NULL;
 }
 
-/* A blocked sender's message was taken: move it on to its receive phase. */
-static void finish_send(struct tcb *snd)
-{
-	if (snd->recv_after == L4_NILTHREAD) {
-		sched_make_ready(snd);
-	} else if (snd->recv_after == L4_ANYTHREAD) {
-		snd->flags |= TF_CONTINUE_RECV;
-		sched_make_ready(snd);
-	} else {
-		snd->state = TS_RECV;
-		snd->wait_from = snd->recv_after;
-	}
-}
-
 static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase)
 {
 	t->msg[0] = errtag(e, recv_phase);
 }
 
+/* A blocked sender's message was taken: move it on to its receive phase.
+ * Its partner (the receiver) is running, so a closed receive from it cannot
+ * be satisfied yet: with a zero timeout it fails at once. */
+static void finish_send(struct tcb *snd)
+{
+	l4_tid_t from = snd->recv_after;
+	if (from == L4_NILTHREAD) {
+		sched_make_ready(snd);
+	} else if (from == L4_ANYTHREAD) {
+		snd->flags |= TF_CONTINUE_RECV;
+		sched_make_ready(snd);
+	} else if (!tcb_lookup(from) || snd->recv_timeout == L4_TIMEOUT_ZERO) {
+		fail(snd, tcb_lookup(from) ? L4_IPC_TIMEOUT : L4_IPC_NOPARTNER, true);
+		sched_make_ready(snd);
+	} else {
+		snd->state = TS_RECV;
+		snd->wait_from = from;
+	}
+}
+
 /* Send phase.  Returns false if the IPC ends here (error or send-only done
  * by the partner); *woken is the receiver made ready, if any. */
-static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u32 timeout, struct tcb **woken)
+static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts, struct tcb **woken)
 {
 	struct tcb *dst = tcb_lookup(to);
 	if (!dst || dst == cur) {
@@ -167,13 +174,14 @@ static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u32 timeout,
 		*woken = dst;
 		return true;
 	}
-	if (timeout == L4_TIMEOUT_ZERO) {
+	if ((u32)(timeouts >> 32) == L4_TIMEOUT_ZERO) {
 		fail(cur, L4_IPC_TIMEOUT, false);
 		return false;
 	}
 	cur->state = TS_SEND;
 	cur->partner = dst;
 	cur->recv_after = from;
+	cur->recv_timeout = (u32)timeouts;
 	sendq_append(dst, cur);
 	sched_block(NULL);
 	if (!(cur->flags & TF_CONTINUE_RECV))
@@ -226,7 +234,8 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
 		return;
 	}
-	if (to != L4_NILTHREAD && !send_phase(cur, to, from, snd_timeout, &woken))
+	cur->msg[0] &= ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
+	if (to != L4_NILTHREAD && !send_phase(cur, to, from, timeouts, &woken))
 		return;
 	if (from != L4_NILTHREAD)
 		receive_phase(cur, from, rcv_timeout, woken);
@@ -238,8 +247,10 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 /* Abort t's IPC in whichever phase it is blocked. */
 void ipc_abort(struct tcb *t, enum l4_ipc_error err)
 {
-	t->flags &= ~TF_CONTINUE_RECV;
-	if (t->state == TS_SEND) {
+	if (t->flags & TF_CONTINUE_RECV) { /* ready, its open receive not yet begun */
+		t->flags &= ~TF_CONTINUE_RECV;
+		fail(t, err, true);
+	} else if (t->state == TS_SEND) {
 		sendq_remove(t->partner, t);
 		fail(t, err, false);
 		sched_make_ready(t);

@@ -65,6 +65,9 @@ static u64 sys_thread_control(struct frame *f)
 	struct tcb *t = controlled(f->rdi, &err);
 	if (!t)
 		return err;
+	/* sigma0 and the root task are there for good; only they change themselves */
+	if (t->space->privileged && t->space != current->space && f->r10 != L4_TC_SET_PAGER)
+		return ERR(L4_ENOPERM);
 	switch (f->r10) {
 	case L4_TC_DELETE:
 		if (t == current)
@@ -73,8 +76,8 @@ static u64 sys_thread_control(struct frame *f)
 		return 0;
 	case L4_TC_DELETE_TASK: {
 		struct space *s = t->space;
-		if (s == current->space || s->privileged)
-			return ERR(s->privileged ? L4_ENOPERM : L4_EBUSY);
+		if (s == current->space)
+			return ERR(L4_EBUSY);
 		for (u32 n = s->nthreads; n > 0; n--)
 			thread_delete(s->threads);
 		return 0;
@@ -145,13 +148,18 @@ static u64 sys_schedule(struct frame *f)
 	struct tcb *t = controlled(f->rdi, &err);
 	if (!t)
 		return err;
-	u64 prio = f->rsi, slice = f->rdx;
-	if (prio != L4_SCHED_KEEP && (prio >= L4_PRIO_LEVELS || prio > current->mcp))
-		return ERR(prio >= L4_PRIO_LEVELS ? L4_EINVAL : L4_ENOPERM);
+	u64 prio = f->rsi, slice = f->rdx, mcp = f->r10;
+	if ((prio != L4_SCHED_KEEP && prio >= L4_PRIO_LEVELS) || (mcp != L4_SCHED_KEEP && mcp >= L4_PRIO_LEVELS))
+		return ERR(L4_EINVAL);
+	if ((prio != L4_SCHED_KEEP && prio > current->mcp) || (mcp != L4_SCHED_KEEP && mcp > current->mcp))
+		return ERR(L4_ENOPERM);
 	if (slice != L4_SCHED_KEEP && (slice < MIN_TIMESLICE_US || slice > MAX_TIMESLICE_US))
 		return ERR(L4_EINVAL);
 	f->rsi = t->prio;
 	f->rdx = t->timeslice_us;
+	f->r10 = t->mcp;
+	if (mcp != L4_SCHED_KEEP)
+		t->mcp = (u8)mcp;
 	if (slice != L4_SCHED_KEEP)
 		t->timeslice_us = t->remaining_us = slice;
 	if (prio != L4_SCHED_KEEP)

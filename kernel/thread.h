@@ -55,6 +55,7 @@ struct tcb {
 	struct tcb *partner;     /* TS_SEND: the receiver */
 	l4_tid_t wait_from;      /* TS_RECV: ANY or a thread */
 	l4_tid_t recv_after;     /* TS_SEND: receive phase to enter after sending */
+	u32 recv_timeout;        /* TS_SEND: that phase's timeout */
 	l4_tid_t ipc_from;       /* the sender of the last received message */
 
 	/* scheduling */

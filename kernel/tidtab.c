@@ -17,7 +17,7 @@ l4_tid_t tidtab_alloc(struct tidtab *t, l4_tid_t want, void *obj, int *err)
 {
 	if (want != L4_NILTHREAD) {
 		u64 num = L4_TID_NUMBER(want), ver = L4_TID_VERSION(want);
-		if (want >> 32 || num == 0 || ver == 0) {
+		if (want >> 32 || num == 0 || num >= L4_MAX_THREADS || ver == 0) {
 			*err = L4_EINVAL_TID;
 			return L4_NILTHREAD;
 		}

@@ -20,6 +20,17 @@ modules() { # config file, then programs it names
 	echo "$mods"
 }
 
+# isa-debug-exit makes QEMU exit with (code << 1) | 1: give back the code.
+exit_status() {
+	local rc=$1
+	if [ "$rc" = 124 ]; then
+		echo "HARNESS: QEMU timed out after ${TIMEOUT}s"
+		exit 124
+	fi
+	[ $((rc & 1)) = 1 ] && exit $((rc >> 1))
+	exit "$rc"
+}
+
 if [ "$ACCEL" = kvm ]; then
 	accel=(-accel kvm -cpu host)
 else
@@ -35,14 +46,13 @@ run)
 test)
 	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
 		-append "panic=exit" -initrd "$(modules test.cfg)" </dev/null
-	rc=$?
-	[ $rc = 124 ] && echo "HARNESS: QEMU timed out after ${TIMEOUT}s"
-	exit $rc
+	exit_status $?
 	;;
 bench)
 	# One guest TSC tick per instruction: rdtsc deltas count instructions.
 	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -icount shift=0 -serial stdio -monitor none \
 		-append "panic=exit" -initrd "$(modules bench.cfg)" </dev/null
+	exit_status $?
 	;;
 gdb)
 	port=$((1234 + $(id -u) % 1000))

@@ -6,7 +6,7 @@ host=$1
 kern=$2
 passed=0
 failed=0
-count() { grep -c "$1" "$2" 2>/dev/null || true; }
+count() { grep -a -c "$1" "$2" 2>/dev/null || true; }
 if [ -f "$host" ]; then
 	hp=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$host" | tail -1)
 	hf=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$host" | tail -1)
@@ -19,10 +19,10 @@ if [ -f "$kern" ]; then
 	kp=$(count '^ok ' "$kern")
 	kf=$(count '^not ok ' "$kern")
 	passed=$((passed + kp)); failed=$((failed + kf))
-	grep '^not ok ' "$kern"
-	if grep -q 'PANIC' "$kern"; then echo "kernel panic:"; sed -n '/PANIC/,$p' "$kern" | head -40; failed=$((failed + 1)); fi
-	if grep -q '^HARNESS: QEMU timed out' "$kern"; then echo "kernel tests timed out"; tail -20 "$kern"; failed=$((failed + 1)); fi
-	if ! grep -q '^root: all done' "$kern"; then echo "kernel tests did not reach the end"; tail -20 "$kern"; failed=$((failed + 1)); fi
+	grep -a '^not ok ' "$kern"
+	if grep -a -q 'PANIC' "$kern"; then echo "kernel panic:"; sed -n '/PANIC/,$p' "$kern" | head -40; failed=$((failed + 1)); fi
+	if grep -a -q '^HARNESS: QEMU timed out' "$kern"; then echo "kernel tests timed out"; tail -20 "$kern"; failed=$((failed + 1)); fi
+	if ! grep -a -q '^root: all done' "$kern"; then echo "kernel tests did not reach the end"; tail -20 "$kern"; failed=$((failed + 1)); fi
 else
 	echo "no kernel test log"; failed=$((failed + 1))
 fi

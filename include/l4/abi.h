@@ -44,7 +44,7 @@ enum l4_error {
 	L4_ENOMEM = 4,     /* kernel memory exhausted */
 	L4_EEXIST = 5,     /* the requested thread ID is in use */
 	L4_EFAULT = 6,     /* a user pointer is not mapped or not accessible */
-	L4_ENOSYS = 7,     /* no such system call or operation */
+	L4_ENOSYS = 7,     /* no such system call */
 	L4_EBUSY = 8,      /* resource in use (e.g. deleting yourself) */
 };
 
@@ -61,6 +61,7 @@ enum l4_error {
 #define L4_TAG_T(tag) (((tag) >> 6) & 0x3f)
 #define L4_TAG_LABEL(tag) ((tag) >> 16)
 #define L4_TAG_ERROR (1ull << 15)
+#define L4_TAG_PROPAGATE (1ull << 12)
 #define L4_TAG_RECV_PHASE (1ull << 14)
 #define L4_TAG_MAKE(label, u, t) (((u64)(label) << 16) | (((u64)(t)&0x3f) << 6) | ((u64)(u)&0x3f))
 
@@ -134,7 +135,9 @@ enum l4_tc_op {
 #define L4_EXREG_STATE_RECEIVING (1u << 2)
 #define L4_EXREG_STATE_DEAD (1u << 3) /* stopped by an unhandled fault */
 
-/* ---- Schedule (RDI dest, RSI priority, RDX timeslice us); -1 = keep ---- */
+/* ---- Schedule (RDI dest, RSI priority, RDX timeslice us, R10 maximum
+ * controlled priority); L4_SCHED_KEEP = leave as is.  Old values return in
+ * RSI, RDX, R10. */
 #define L4_PRIO_LEVELS 256
 #define L4_SCHED_KEEP (~0ull)
 

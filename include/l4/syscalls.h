@@ -169,9 +169,23 @@ static inline s64 l4_start_thread(l4_tid_t t, u64 ip, u64 sp)
 	return l4_exchange_registers(t, &x);
 }
 
+static inline s64 l4_schedule_mcp(l4_tid_t dest, u64 prio, u64 timeslice_us, u64 mcp, u64 *old_prio,
+				  u64 *old_slice, u64 *old_mcp)
+{
+	struct l4_regs r = { L4_SYS_SCHEDULE, dest, prio, timeslice_us, mcp, 0, 0 };
+	l4_syscall(&r);
+	if (old_prio)
+		*old_prio = r.rsi;
+	if (old_slice)
+		*old_slice = r.rdx;
+	if (old_mcp)
+		*old_mcp = r.r10;
+	return (s64)r.rax;
+}
+
 static inline s64 l4_schedule(l4_tid_t dest, u64 prio, u64 timeslice_us, u64 *old_prio, u64 *old_slice)
 {
-	struct l4_regs r = { L4_SYS_SCHEDULE, dest, prio, timeslice_us, 0, 0, 0 };
+	struct l4_regs r = { L4_SYS_SCHEDULE, dest, prio, timeslice_us, L4_SCHED_KEEP, 0, 0 };
 	l4_syscall(&r);
 	if (old_prio)
 		*old_prio = r.rsi;

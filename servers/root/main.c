@@ -15,6 +15,7 @@
 #define MAX_KNOWN_TIDS 8
 #define STACK_TOP 0x00007ff000000000ull
 #define STACK_SIZE (256ull << 10)
+#define CHILD_MCP 199 /* programs may not outrank sigma0 (200) */
 
 struct child {
 	bool used;
@@ -191,6 +192,7 @@ static int start_task(const struct bootcmd *c)
 	const u8 *image = module_data(m);
 	if (!image || !load_image(ci, image, m->size, &entry) || !build_stack(ci, c->name, c->args, &sp) ||
 	    l4_create_task(l4_myself(), &ch->tids[0], &ch->task) < 0 ||
+	    l4_schedule_mcp(ch->tids[0], L4_SCHED_KEEP, L4_SCHED_KEEP, CHILD_MCP, NULL, NULL, NULL) < 0 ||
 	    l4_start_thread(ch->tids[0], entry, sp) < 0) {
 		printf("root: cannot start %s\n", c->name);
 		if (ch->tids[0])
@@ -332,9 +334,9 @@ int main(void)
 	const char *text = (const char *)module_data(cfg);
 	int n = text ? bootcfg_parse(text, cfg->size, cmds, BOOTCFG_MAX) : -1;
 	if (n < 0) {
-		printf("root: %s: error in line %d\n", cfg->name, -n);
-		failures++;
-		n = 0;
+		printf("not ok - root: %s: error in line %d\n", cfg->name, -n);
+		l4_kdebug(L4_KD_POWEROFF, 2, 0);
+		serve_until(never);
 	}
 	for (int i = 0; i < n; i++) {
 		if (cmds[i].kind == BOOT_POWEROFF) {

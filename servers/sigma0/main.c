@@ -19,6 +19,7 @@ static u64 any_cursor; /* where the next "any page" search starts (downwards) */
 
 static bool is_given(u64 pfn) { return given[pfn / 8] & (1u << (pfn % 8)); }
 static void set_given(u64 pfn) { given[pfn / 8] |= (u8)(1u << (pfn % 8)); }
+static void clear_given(u64 pfn) { given[pfn / 8] &= (u8)~(1u << (pfn % 8)); }
 
 static bool may_give(u64 pa, bool modules_too)
 {
@@ -105,6 +106,12 @@ int main(void)
 			continue;
 		}
 		serve(&m);
+		l4_fpage_t sent = L4_TAG_T(m.mr[0]) ? m.mr[2] : 0;
 		tag = l4_reply_wait(client, &m, &client);
+		if (sent && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE)) {
+			/* the client did not take the page: it is still free */
+			for (u64 off = 0; off < (1ull << L4_FPAGE_LOG2(sent)); off += 4096)
+				clear_given((L4_FPAGE_BASE(sent) + off) >> 12);
+		}
 	}
 }

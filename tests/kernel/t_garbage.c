@@ -41,6 +41,12 @@ static void test_wild_pointers(void)
 	      "unknown ThreadControl operation: EINVAL");
 	CHECK(l4_thread_control(L4_TID_MAKE(5, 0), l4_myself(), 0, L4_TC_CREATE, NULL, NULL) == -L4_EINVAL_TID,
 	      "creating a thread with version 0: EINVAL_TID");
+	CHECK(l4_thread_control(L4_TID_MAKE(L4_MAX_THREADS, 1), l4_myself(), 0, L4_TC_CREATE, NULL, NULL) ==
+		      -L4_EINVAL_TID,
+	      "creating a thread with a number beyond the table: EINVAL_TID");
+	CHECK(l4_thread_control(L4_TID_MAKE(0xffff, 1), l4_myself(), 0, L4_TC_CREATE, NULL, NULL) == -L4_EINVAL_TID,
+	      "creating thread number 0xffff: EINVAL_TID");
+	CHECK(l4_delete_thread(l4_kip()->root) == -L4_ENOPERM, "deleting the root task's thread: ENOPERM");
 }
 
 /* ---- faulting threads --------------------------------------------------- */

@@ -182,6 +182,18 @@ static void test_closed_receive(void)
 	l4_delete_thread(waiter);
 }
 
+/* A call whose send blocks, with a zero receive timeout: once the server
+ * has taken the message the reply cannot be there yet. */
+static void test_call_zero_receive_timeout(void)
+{
+	l4_tid_t t = l4_spawn_thread(echo_once, 0, stacks[6], STACK_SIZE);
+	struct l4_msg m = { { L4_TAG_MAKE(1, 1, 0), 5 } };
+	u64 tag = l4_ipc(t, t, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_ZERO), &m, NULL);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true), "call with a zero receive timeout: timeout, receive phase");
+	CHECK(seen_word == 5, "the message itself was delivered");
+	l4_delete_thread(t);
+}
+
 static void test_bad_messages(void)
 {
 	l4_tid_t t = l4_spawn_thread(sleeper, 0, stacks[6], STACK_SIZE);
@@ -191,6 +203,9 @@ static void test_bad_messages(void)
 	m.mr[0] = L4_TAG_MAKE(1, 0, 1);
 	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "odd typed-word count: bad message");
+	m.mr[0] = L4_TAG_MAKE(1, 0, 0) | L4_TAG_PROPAGATE;
+	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
+	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "the reserved propagate bit: bad message");
 	m.mr[0] = L4_TAG_MAKE(1, 0, 0);
 	tag = l4_ipc(t, L4_NILTHREAD, L4_TIMEOUTS(1000, 0), &m, NULL);
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "finite timeout not supported yet: bad message");
@@ -211,6 +226,7 @@ int main(void)
 	test_no_partner();
 	test_partner_deleted_and_cancel();
 	test_closed_receive();
+	test_call_zero_receive_timeout();
 	test_bad_messages();
 	l4_delete_task(remote);
 	l4_delete_thread(local);

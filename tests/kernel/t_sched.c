@@ -108,6 +108,17 @@ static void test_schedule_limits(void)
 	CHECK(l4_schedule(l4_kip()->sigma0, 1, L4_SCHED_KEEP, NULL, NULL) == -L4_ENOPERM,
 	      "sigma0's priority is not ours to change: ENOPERM");
 	CHECK(l4_thread_switch(L4_TID_MAKE(4000, 1)) == -L4_EINVAL_TID, "donate to no thread: EINVAL_TID");
+	u64 mcp = 0;
+	l4_schedule_mcp(l4_myself(), L4_SCHED_KEEP, L4_SCHED_KEEP, L4_SCHED_KEEP, NULL, NULL, &mcp);
+	CHECK(mcp == 199, "the root task gave us a maximum controlled priority of %llu", mcp);
+	CHECK(l4_schedule(l4_myself(), mcp + 1, L4_SCHED_KEEP, NULL, NULL) == -L4_ENOPERM,
+	      "a priority above our MCP: ENOPERM");
+	l4_tid_t t;
+	l4_create_thread(l4_myself(), l4_parent, &t);
+	CHECK(l4_schedule_mcp(t, L4_SCHED_KEEP, L4_SCHED_KEEP, 250, NULL, NULL, NULL) == -L4_ENOPERM,
+	      "an MCP above ours: ENOPERM");
+	CHECK(l4_schedule_mcp(t, 50, L4_SCHED_KEEP, 50, NULL, NULL, NULL) == 0, "lower another thread's MCP");
+	l4_delete_thread(t);
 }
 
 int main(void)

@@ -3,6 +3,7 @@
 #include "../../kernel.h"
 
 struct cpu_features cpu;
+u8 smap_enabled; /* read by trap_common: clear AC on entry */
 
 struct tss {
 	u32 reserved0;
@@ -102,14 +103,17 @@ static void cr4_init(void)
 	cr4 |= (1 << 9) | (1 << 10); /* OSFXSR, OSXMMEXCPT */
 	if (cpu.pge)
 		cr4 |= 1 << 7;
-	if (cpu.fsgsbase)
-		cr4 |= 1 << 16;
+	/* CR4.FSGSBASE stays off: it would let user code change its FS and GS
+	 * bases behind the kernel's back, and the kernel does not save them
+	 * per thread yet ([K4]).  The kernel writes the GS base with WRMSR. */
 	if (cpu.smep)
 		cr4 |= 1 << 20;
 	/* The kernel reaches user memory only through the direct map, so SMAP
 	 * costs nothing and catches stray user-pointer dereferences. */
-	if (cpu.smap)
+	if (cpu.smap) {
 		cr4 |= 1 << 21;
+		smap_enabled = 1;
+	}
 	/* PCIDE may only be set while CR3[11:0] == 0, which holds at boot. */
 	if (cpu.pcid)
 		cr4 |= 1 << 17;
@@ -149,8 +153,5 @@ void set_user_gs_base(u64 base)
 	if (base == cur_gs_base)
 		return;
 	cur_gs_base = base;
-	if (cpu.fsgsbase)
-		__asm__ volatile("wrgsbase %0" ::"r"(base));
-	else
-		wrmsr(MSR_GS_BASE, base);
+	wrmsr(MSR_GS_BASE, base);
 }

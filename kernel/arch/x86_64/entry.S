@@ -65,6 +65,10 @@ trap_stubs:
 trap_common:
 	cld
 	PUSH_GPRS
+	testb $1, smap_enabled(%rip)
+	jz 1f
+	clac                       /* user code may have set AC: keep SMAP on */
+1:
 	movq %rsp, %rdi
 	call trap
 	/* fall through: return through the frame on this stack */

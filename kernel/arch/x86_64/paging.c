@@ -119,9 +119,27 @@ static bool kmap_2m(u64 va, u64 pa, u64 flags)
 	return true;
 }
 
+/* The kernel image in 4 KiB pages: code read-only and executable, read-only
+ * data read-only, everything else writable and not executable. */
+static void map_kernel_image(u64 g_nx)
+{
+	extern char _text_start[], _text_end[], _rodata_start[], _data_start[], _kernel_end[];
+	u64 g = g_nx & PTE_G, nx = g_nx & PTE_NX;
+	for (u64 va = (u64)_text_start; va < (u64)_kernel_end; va += PAGE_SIZE) {
+		u64 flags = PTE_P | g;
+		if (va >= (u64)_text_end)
+			flags |= nx;
+		if (va >= (u64)_data_start || (va >= (u64)_text_end && va < (u64)_rodata_start))
+			flags |= PTE_W;
+		u64 *pte = walk(kernel_pml4, va, 0, true, PTE_P | PTE_W);
+		if (!pte)
+			panic("no memory for the kernel image map");
+		*pte = V2P(va) | flags;
+	}
+}
+
 void paging_init(u64 max_phys)
 {
-	extern char _kernel_end[];
 	u64 g = cpu.pge ? PTE_G : 0;
 	kernel_pml4 = kmem_alloc();
 	if (!kernel_pml4)
@@ -138,10 +156,7 @@ void paging_init(u64 max_phys)
 	for (u64 pa = 0; pa < max_phys; pa += 0x200000)
 		if (!kmap_2m(DIRECT_MAP + pa, pa, PTE_P | PTE_W | g | nx))
 			panic("no memory for the direct map");
-	u64 kend = V2P(_kernel_end);
-	for (u64 pa = 0; pa < kend; pa += 0x200000)
-		if (!kmap_2m(KERNEL_VMA + pa, pa, PTE_P | PTE_W | g))
-			panic("no memory for the kernel image map");
+	map_kernel_image(g | nx);
 	kernel_cr3 = V2P(kernel_pml4);
 	write_cr3(kernel_cr3);
 }
