@@ -57,11 +57,19 @@ static void reserve_string(u32 pa)
 		add_mem(pa & PAGE_MASK, align_up(pa + strlen(P2V(pa)) + 1), L4_MEM_RESERVED);
 }
 
+static bool panic_selftest;
+
+/* panic=exit: leave QEMU on a panic.  selftest=panic: panic on purpose
+ * once the kernel is up, so that the harness can check what a panic prints
+ * (only the boot command line can ask for it, never user code). */
 static void parse_cmdline(const char *cmd)
 {
-	for (const char *p = cmd; *p; p++)
+	for (const char *p = cmd; *p; p++) {
 		if (!strncmp(p, "panic=exit", 10))
 			panic_exits_qemu = true;
+		if (!strncmp(p, "selftest=panic", 14))
+			panic_selftest = true;
+	}
 }
 
 static void copy_module_name(struct l4_kip_module *m, const char *s)
@@ -274,6 +282,8 @@ void kmain(u32 magic, u32 mbi_phys)
 	threads_init();
 	sched_init();
 	fill_kip();
+	if (panic_selftest)
+		panic("self-test: panic requested on the command line");
 	struct tcb *sigma0 = start_boot_task(0, L4_NILTHREAD, SIGMA0_PRIO);
 	map_sigma0_memory(sigma0->space);
 	struct tcb *root = start_boot_task(1, sigma0->tid, ROOT_PRIO);

@@ -92,6 +92,16 @@ static void print_reason(const char *fmt, va_list ap)
 	printk("\nPANIC: %s\n", buf);
 }
 
+/* The registers of the panicking context: there is no trap frame. */
+static void print_context(void)
+{
+	u64 rsp, rflags, cr0, cr4;
+	__asm__ volatile("mov %%rsp, %0; pushfq; popq %1; mov %%cr0, %2; mov %%cr4, %3"
+			 : "=r"(rsp), "=r"(rflags), "=r"(cr0), "=r"(cr4));
+	printk("rsp %016llx rbp %016llx rflags %llx\n", rsp, (u64)__builtin_frame_address(0), rflags);
+	printk("cr0 %llx cr2 %016llx cr3 %016llx cr4 %llx\n", cr0, read_cr2(), read_cr3(), cr4);
+}
+
 _Noreturn void panic(const char *fmt, ...)
 {
 	__asm__ volatile("cli");
@@ -99,6 +109,7 @@ _Noreturn void panic(const char *fmt, ...)
 	va_start(ap, fmt);
 	print_reason(fmt, ap);
 	va_end(ap);
+	print_context();
 	backtrace((u64)__builtin_frame_address(0));
 	stop();
 }

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one place QEMU is started, for run, test, bench and gdb.
-#   tools/qemu.sh run|test|bench|gdb
+#   tools/qemu.sh run|test|bench|gdb|panictest
 # QEMU runs under TCG (-accel tcg -cpu max).  ACCEL=kvm opts into KVM, for
 # machines with real VT-x/AMD-V only: a software hypervisor posing as
 # /dev/kvm (PVM) breaks user-mode SYSCALL in the guest.
@@ -46,6 +46,11 @@ run)
 test)
 	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
 		-append "panic=exit" -initrd "$(modules test.cfg)" </dev/null
+	exit_status $?
+	;;
+panictest)
+	timeout --foreground -k 5 60 "${base[@]}" -serial stdio -monitor none \
+		-append "panic=exit selftest=panic" -initrd "$(modules test.cfg)" </dev/null
 	exit_status $?
 	;;
 bench)

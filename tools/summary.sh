@@ -4,6 +4,7 @@
 # a kernel panic, a time-out or a missing end-of-run marker.
 host=$1
 kern=$2
+panictest=${3:-}
 passed=0
 failed=0
 count() { grep -a -c "$1" "$2" 2>/dev/null || true; }
@@ -25,6 +26,19 @@ if [ -f "$kern" ]; then
 	if ! grep -a -q '^root: all done' "$kern"; then echo "kernel tests did not reach the end"; tail -20 "$kern"; failed=$((failed + 1)); fi
 else
 	echo "no kernel test log"; failed=$((failed + 1))
+fi
+# A deliberate panic (boot option selftest=panic) must print the reason, the
+# registers and a symbolized backtrace, and leave QEMU with code 0x7f.
+if [ -n "$panictest" ]; then
+	if grep -a -q '^PANIC: self-test' "$panictest" && grep -a -q '^cr0 .* cr3 ' "$panictest" &&
+		grep -a -q '^  ffffffff8[0-9a-f]* kmain+0x' "$panictest" &&
+		! grep -a -q '^root: started' "$panictest"; then
+		passed=$((passed + 1))
+	else
+		echo "not ok - a kernel panic prints reason, registers and a symbolized backtrace:"
+		cat "$panictest"
+		failed=$((failed + 1))
+	fi
 fi
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

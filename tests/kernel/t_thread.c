@@ -177,9 +177,24 @@ static void test_many_threads(void)
 	      "a second round fits the same number and leaks nothing (%d)", n2);
 }
 
+static void test_kip_and_utcb(void)
+{
+	const struct l4_kip *k = l4_kip();
+	CHECK(k->magic == L4_KIP_MAGIC && k->abi_version == L4_ABI_VERSION,
+	      "the kernel interface page is mapped and names ABI %u", k->abi_version);
+	CHECK(k->user_end == L4_USER_END && k->utcb_area == L4_UTCB_AREA && k->kip_addr == L4_KIP_ADDR,
+	      "it gives the memory layout");
+	CHECK(k->tsc_hz > 1000000, "it gives the TSC frequency (%llu Hz)", k->tsc_hz);
+	CHECK(k->sigma0 != L4_NILTHREAD && k->root == l4_parent, "it names sigma0 and the root task");
+	struct l4_utcb *u = l4_utcb();
+	CHECK((u64)u == L4_UTCB_AREA + L4_TID_NUMBER(main_tid) * L4_UTCB_SIZE && u->my_tid == main_tid,
+	      "the UTCB sits in the UTCB area and names its thread");
+}
+
 int main(void)
 {
 	main_tid = l4_myself();
+	test_kip_and_utcb();
 	test_create_in_own_task();
 	test_halt_resume();
 	test_new_task();
