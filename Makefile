@@ -29,7 +29,7 @@ LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
 TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
 PROGRAMS := sigma0 root pingpong bench $(TESTS)
 
-.PHONY: all run test bench gdb clean deps host-test kernel-test fuzz
+.PHONY: all run test bench gdb clean deps host-test kernel-test
 all: $(B)/kernel.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg
 
 deps:

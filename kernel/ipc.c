@@ -133,24 +133,23 @@ static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase)
 	t->msg[0] = errtag(e, recv_phase);
 }
 
-/* A blocked sender's message was taken: move it on to its receive phase.
- * Its partner (the receiver) is running, so a closed receive from it cannot
- * be satisfied yet: with a zero timeout it fails at once. */
-static void finish_send(struct tcb *snd)
+/* A blocked sender's message was taken by rcv: move it on to its receive
+ * phase.  A call waits for rcv, which is running and so cannot have replied
+ * yet: the sender blocks at once (or fails, with a zero timeout).  Any other
+ * receive phase the sender runs itself when it is next scheduled. */
+static void finish_send(struct tcb *snd, struct tcb *rcv)
 {
 	l4_tid_t from = snd->recv_after;
-	if (from == L4_NILTHREAD) {
-		sched_make_ready(snd);
-	} else if (from == L4_ANYTHREAD) {
-		snd->flags |= TF_CONTINUE_RECV;
-		sched_make_ready(snd);
-	} else if (!tcb_lookup(from) || snd->recv_timeout == L4_TIMEOUT_ZERO) {
-		fail(snd, tcb_lookup(from) ? L4_IPC_TIMEOUT : L4_IPC_NOPARTNER, true);
-		sched_make_ready(snd);
-	} else {
+	if (from == rcv->tid && snd->recv_timeout != L4_TIMEOUT_ZERO) {
 		snd->state = TS_RECV;
 		snd->wait_from = from;
+		return;
 	}
+	if (from == rcv->tid)
+		fail(snd, L4_IPC_TIMEOUT, true);
+	else if (from != L4_NILTHREAD)
+		snd->flags |= TF_CONTINUE_RECV;
+	sched_make_ready(snd);
 }
 
 /* Send phase.  Returns false if the IPC ends here (error or send-only done
@@ -212,7 +211,7 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 			fail(cur, e, true);
 			sched_make_ready(src);
 		} else {
-			finish_send(src);
+			finish_send(src, cur);
 		}
 		return;
 	}
@@ -269,7 +268,6 @@ void ipc_partner_gone(struct tcb *t)
 		struct tcb *s = t->sendq_head;
 		sendq_remove(t, s);
 		fail(s, L4_IPC_NOPARTNER, false);
-		s->flags &= ~TF_CONTINUE_RECV;
 		sched_make_ready(s);
 	}
 	for (u32 n = 1; n < L4_MAX_THREADS; n++) {

@@ -26,6 +26,9 @@ _Noreturn void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2)))
 _Noreturn void panic_frame(struct frame *f, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 extern bool panic_exits_qemu;
 void qemu_exit(u32 code);
+/* QEMU's isa-debug-exit exits with (value << 1) | 1; the base keeps our
+ * codes (0..63, 63 = panic) apart from QEMU's own exit status 1. */
+#define QEMU_EXIT_BASE 0x40
 
 #ifdef NDEBUG
 #define assert(c) ((void)0)

@@ -81,7 +81,7 @@ static void print_frame(struct frame *f)
 static _Noreturn void stop(void)
 {
 	if (panic_exits_qemu)
-		qemu_exit(0x7f);
+		qemu_exit(QEMU_EXIT_BASE | 0x3f);
 	halt_forever();
 }
 

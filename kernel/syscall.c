@@ -212,7 +212,7 @@ static u64 sys_kdebug(struct frame *f)
 		if (!current->space->privileged)
 			return ERR(L4_ENOPERM);
 		printk("kernel: power off (%llu)\n", f->rsi);
-		qemu_exit((u32)f->rsi);
+		qemu_exit(QEMU_EXIT_BASE | (f->rsi & 0x3f));
 		outw(0x604, 0x2000); /* QEMU PIIX4 ACPI, in case there is no exit device */
 		halt_forever();
 	case L4_KD_NOP:

@@ -32,14 +32,21 @@ static u64 prepare_stack(void *stack, usize size, l4_thread_fn fn, u64 arg, void
 	return (u64)sp;
 }
 
+s64 l4_start_fn(l4_tid_t t, l4_thread_fn fn, u64 arg, void *stack, usize stack_size)
+{
+	u64 sp = prepare_stack(stack, stack_size, fn, arg, thread_done);
+	return l4_start_thread(t, (u64)l4_thread_trampoline, sp);
+}
+
 l4_tid_t l4_spawn_thread(l4_thread_fn fn, u64 arg, void *stack, usize stack_size)
 {
 	l4_tid_t t;
 	if (l4_create_thread(l4_myself(), l4_parent, &t) < 0)
 		return L4_NILTHREAD;
-	u64 sp = prepare_stack(stack, stack_size, fn, arg, thread_done);
-	if (l4_start_thread(t, (u64)l4_thread_trampoline, sp) < 0)
+	if (l4_start_fn(t, fn, arg, stack, stack_size) < 0) {
+		l4_delete_thread(t);
 		return L4_NILTHREAD;
+	}
 	return t;
 }
 

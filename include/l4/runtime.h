@@ -27,6 +27,8 @@ u64 sigma0_get_page(u64 pa);
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);
 l4_tid_t l4_spawn_thread(l4_thread_fn fn, u64 arg, void *stack, usize stack_size);
+/* Start an existing (halted) thread of this task running fn(arg). */
+s64 l4_start_fn(l4_tid_t t, l4_thread_fn fn, u64 arg, void *stack, usize stack_size);
 
 /* A new task that shares this task's memory one-to-one, served by the
  * calling task's mirror pager thread (l4_mirror_pager_start). */

@@ -108,8 +108,10 @@ int main(void)
 		serve(&m);
 		l4_fpage_t sent = L4_TAG_T(m.mr[0]) ? m.mr[2] : 0;
 		tag = l4_reply_wait(client, &m, &client);
-		if (sent && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE)) {
-			/* the client did not take the page: it is still free */
+		if (sent && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE) &&
+		    L4_IPC_ERRCODE(tag) != L4_IPC_MAPFAIL) {
+			/* the client did not take the page: it is still free (after a
+			 * failed mapping part of it may be mapped: it stays given) */
 			for (u64 off = 0; off < (1ull << L4_FPAGE_LOG2(sent)); off += 4096)
 				clear_given((L4_FPAGE_BASE(sent) + off) >> 12);
 		}

@@ -194,6 +194,42 @@ static void test_call_zero_receive_timeout(void)
 	l4_delete_thread(t);
 }
 
+/* A send that blocks, followed by a closed receive from a third thread
+ * that is already waiting to send to us. */
+static volatile u64 third_tag, third_word;
+
+static void send_to(u64 dest)
+{
+	struct l4_msg m = { { L4_TAG_MAKE(77, 1, 0), 770 } };
+	l4_send(dest, &m);
+}
+
+static void send_then_receive_from(u64 third)
+{
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	third_tag = l4_ipc(main_tid, third, L4_NEVER, &m, NULL);
+	third_word = m.mr[1];
+}
+
+static void test_receive_from_third_after_send(void)
+{
+	l4_tid_t a;
+	l4_create_thread(main_tid, l4_parent, &a);
+	l4_tid_t c = l4_spawn_thread(send_to, a, stacks[2], STACK_SIZE);
+	yield_n(2);
+	CHECK(thread_state(c) & L4_EXREG_STATE_SENDING, "a third thread waits to send to A");
+	third_tag = 0;
+	l4_start_fn(a, send_then_receive_from, c, stacks[3], STACK_SIZE);
+	struct l4_msg m;
+	u64 tag = l4_receive(a, &m);
+	CHECK(!l4_ipc_failed(tag), "A's send (then receive from the third) reaches us");
+	yield_n(3);
+	CHECK(!l4_ipc_failed(third_tag) && L4_TAG_LABEL(third_tag) == 77 && third_word == 770,
+	      "A's closed receive then takes the third thread's queued message");
+	l4_delete_thread(a);
+	l4_delete_thread(c);
+}
+
 static void test_bad_messages(void)
 {
 	l4_tid_t t = l4_spawn_thread(sleeper, 0, stacks[6], STACK_SIZE);
@@ -227,6 +263,7 @@ int main(void)
 	test_partner_deleted_and_cancel();
 	test_closed_receive();
 	test_call_zero_receive_timeout();
+	test_receive_from_third_after_send();
 	test_bad_messages();
 	l4_delete_task(remote);
 	l4_delete_thread(local);

@@ -25,13 +25,7 @@ static l4_tid_t start_at(u64 prio, l4_thread_fn fn, u64 arg, int stack)
 	if (l4_create_thread(l4_myself(), l4_parent, &t) < 0)
 		return L4_NILTHREAD;
 	l4_schedule(t, prio, L4_SCHED_KEEP, NULL, NULL);
-	u64 *sp = (u64 *)(stacks[stack] + STACK_SIZE);
-	extern void l4_thread_trampoline(void);
-	*--sp = 0;
-	*--sp = 0; /* fn returns: the trampoline ud2s; our threads block first */
-	*--sp = arg;
-	*--sp = (u64)fn;
-	l4_start_thread(t, (u64)l4_thread_trampoline, (u64)sp);
+	l4_start_fn(t, fn, arg, stacks[stack], STACK_SIZE);
 	return t;
 }
 
