@@ -28,7 +28,7 @@ else
 	echo "no kernel test log"; failed=$((failed + 1))
 fi
 # A deliberate panic (boot option selftest=panic) must print the reason, the
-# registers and a symbolized backtrace, and leave QEMU with code 0x7f.
+# registers and a symbolized backtrace before QEMU stops (code 63).
 if [ -n "$panictest" ]; then
 	if grep -a -q '^PANIC: self-test' "$panictest" && grep -a -q '^cr0 .* cr3 ' "$panictest" &&
 		grep -a -q '^  ffffffff8[0-9a-f]* kmain+0x' "$panictest" &&
