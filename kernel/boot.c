@@ -7,6 +7,7 @@
 #include "kip.h"
 #include "arch/x86_64/paging.h"
 #include "../lib/common/elf.h"
+#include "mdb.h"
 
 struct mb_info {
 	u32 flags, mem_lower, mem_upper, boot_device, cmdline, mods_count, mods_addr;
@@ -112,6 +113,7 @@ static u64 collect_memory(struct mb_info *mbi)
 		off += e->size + 4;
 	}
 	add_mem(0, 0x100000, L4_MEM_RESERVED);
+	add_mem(LAPIC_PHYS, LAPIC_PHYS + PAGE_SIZE, L4_MEM_KERNEL);
 	add_mem(0x100000, align_up(V2P(_kernel_end)), L4_MEM_KERNEL);
 	add_mem((u64)V2P(mbi) & PAGE_MASK, align_up(V2P(mbi) + sizeof(*mbi)), L4_MEM_RESERVED);
 	add_mem(mbi->mmap_addr & PAGE_MASK, align_up(mbi->mmap_addr + mbi->mmap_length), L4_MEM_RESERVED);
@@ -244,24 +246,48 @@ static struct tcb *start_boot_task(u32 index, l4_tid_t pager, u8 prio)
 	return t;
 }
 
-/* sigma0 holds all memory it may hand out, mapped one-to-one. */
+struct space *sigma0_space;
+
+static bool sigma0_owns(u64 pa)
+{
+	u32 t = l4_kip_mem_type(&kip_draft, pa);
+	return t == L4_MEM_FREE || t == L4_MEM_MODULE;
+}
+
+static bool sigma0_owns_2m(u64 pa)
+{
+	for (u64 off = 0; off < 0x200000; off += PAGE_SIZE)
+		if (!sigma0_owns(pa + off))
+			return false;
+	return true;
+}
+
+/* sigma0 holds all memory it may hand out, mapped one-to-one, in 2 MiB
+ * leaves wherever a whole aligned 2 MiB is its own. */
 static void map_sigma0_memory(struct space *s)
 {
-	u64 pages = 0;
+	u64 pages = 0, big = 0;
 	for (u32 i = 0; i < kip_draft.n_mem; i++) {
 		struct l4_kip_mem *m = &kip_draft.mem[i];
 		if (m->type != L4_MEM_FREE && m->type != L4_MEM_MODULE)
 			continue;
-		for (u64 pa = m->base; pa < m->base + m->size; pa += PAGE_SIZE) {
-			u32 t = l4_kip_mem_type(&kip_draft, pa);
-			if (t != L4_MEM_FREE && t != L4_MEM_MODULE)
+		for (u64 pa = m->base; pa < m->base + m->size;) {
+			struct pt_leaf l;
+			if (pt_find(s->pml4, pa, &l) || !sigma0_owns(pa)) {
+				pa += PAGE_SIZE;
 				continue;
-			if (!pt_map(s->pml4, pa, pa, L4_RWX))
+			}
+			unsigned order = (pa & 0x1fffff) == 0 && sigma0_owns_2m(pa) ? 9 : 0;
+			u64 *slot = pt_slot(s->pml4, pa, order);
+			if (!slot)
 				panic("no kernel memory for sigma0's page tables");
-			pages++;
+			*slot = pt_make_entry(pa, L4_RWX, 0, order);
+			pages += 1ull << order;
+			big += order != 0;
+			pa += PAGE_SIZE << order;
 		}
 	}
-	printk("boot: sigma0 holds %llu KiB\n", pages * 4);
+	printk("boot: sigma0 holds %llu KiB (%llu 2 MiB pages)\n", pages * 4, big);
 }
 
 void kmain(u32 magic, u32 mbi_phys)
@@ -278,6 +304,7 @@ void kmain(u32 magic, u32 mbi_phys)
 	collect_modules(mbi);
 	place_kernel_pool(count_free());
 	paging_init(max_phys);
+	mdb_init(max_phys);
 	timer_init();
 	threads_init();
 	sched_init();
@@ -285,6 +312,7 @@ void kmain(u32 magic, u32 mbi_phys)
 	if (panic_selftest)
 		panic("self-test: panic requested on the command line");
 	struct tcb *sigma0 = start_boot_task(0, L4_NILTHREAD, SIGMA0_PRIO);
+	sigma0_space = sigma0->space;
 	map_sigma0_memory(sigma0->space);
 	struct tcb *root = start_boot_task(1, sigma0->tid, ROOT_PRIO);
 	kip_page->sigma0 = sigma0->tid;

@@ -9,6 +9,7 @@
  */
 #include "thread.h"
 #include "arch/x86_64/paging.h"
+#include "mdb.h"
 
 #define USER_SPACE_LOG2 47
 
@@ -35,9 +36,11 @@ static u64 msg_word(struct tcb *t, unsigned i) { return i < L4_MR_REGS ? t->msg[
 
 /* ---- map items -------------------------------------------------------- */
 
-/* Map the part of the sender's fpage that the receive window selects.
- * Pages the sender does not have are skipped; rights never grow. */
-static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 sendbase, l4_fpage_t fp)
+/* Map (or grant) the part of the sender's fpage that the receive window
+ * selects.  Pages the sender does not have are skipped; rights never grow.
+ * Where the sender has a 2 MiB leaf wholly inside the range and the
+ * destination is 2 MiB aligned, the receiver gets a 2 MiB leaf too. */
+static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_fpage_t fp)
 {
 	l4_fpage_t win = (dst->flags & TF_KERNEL_MSG) ? L4_FPAGE_COMPLETE : dst->utcb->rcv_window;
 	if (win == 0)
@@ -47,6 +50,7 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 sendbase
 		wlog = USER_SPACE_LOG2;
 	if (slog < 12 || slog > USER_SPACE_LOG2 || wlog < 12)
 		return L4_IPC_BADMSG;
+	u64 sendbase = w0 & ~0xfffull;
 	u64 sbase = L4_FPAGE_BASE(fp) & ~((1ull << slog) - 1);
 	u64 wbase = L4_FPAGE_BASE(win) & ~((1ull << wlog) - 1);
 	unsigned log2 = slog < wlog ? slog : wlog;
@@ -59,16 +63,18 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 sendbase
 	}
 	if (sbase + size > L4_USER_MAP_END || dbase + size > L4_USER_MAP_END)
 		return L4_IPC_MAPFAIL;
-	unsigned rights = L4_FPAGE_RIGHTS(fp);
-	for (u64 off = 0; off < size; off += PAGE_SIZE) {
-		off = pt_next_mapped(src->space->pml4, sbase + off, sbase + size) - sbase;
-		if (off >= size)
-			break;
-		u64 pa;
-		unsigned have;
-		pt_lookup(src->space->pml4, sbase + off, &pa, &have);
-		if ((rights & have) && !space_map(dst->space, dbase + off, pa, rights & have))
-			return L4_IPC_MAPFAIL;
+	bool grant = (w0 & 0xf) == L4_ITEM_GRANT;
+	u64 *spml4 = src->space->pml4, send = sbase + size;
+	for (u64 s = pt_next_mapped(spml4, sbase, send); s < send; s = pt_next_mapped(spml4, s, send)) {
+		struct pt_leaf l;
+		pt_find(spml4, s, &l);
+		u64 d = dbase + (s - sbase);
+		bool whole = l.order && s == l.base && l.base + (PAGE_SIZE << l.order) <= send;
+		unsigned order = whole && (d & ((PAGE_SIZE << l.order) - 1)) == 0 ? l.order : 0;
+		enum l4_ipc_error e = mdb_map(src->space, &l, s, dst->space, d, order, L4_FPAGE_RIGHTS(fp), grant);
+		if (e)
+			return e;
+		s += PAGE_SIZE << order;
 	}
 	return L4_IPC_OK;
 }
@@ -87,9 +93,9 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst)
 			dst->utcb->mr[i] = src->utcb->mr[i];
 	for (unsigned i = u + 1; i < n; i += 2) {
 		u64 w0 = msg_word(src, i);
-		if ((w0 & 0xe) != L4_ITEM_MAP)
+		if ((w0 & 0xd) != L4_ITEM_MAP)
 			return L4_IPC_BADMSG;
-		enum l4_ipc_error e = map_item(src, dst, w0 & ~0xfull, msg_word(src, i + 1));
+		enum l4_ipc_error e = map_item(src, dst, w0, msg_word(src, i + 1));
 		if (e)
 			return e;
 	}

@@ -7,6 +7,7 @@
 #include "thread.h"
 #include "kip.h"
 #include "arch/x86_64/paging.h"
+#include "mdb.h"
 
 #define PCID_COUNT 4096
 #define CR3_NOFLUSH (1ull << 63)
@@ -60,6 +61,7 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 void space_destroy(struct space *s)
 {
 	assert(s->nthreads == 0);
+	mdb_space_destroyed(s);
 	if (loaded_space == s) {
 		write_cr3(kernel_cr3);
 		loaded_space = NULL;

@@ -4,6 +4,8 @@
  * errors come back as negative enum l4_error values in RAX.
  */
 #include "thread.h"
+#include "mdb.h"
+#include "arch/x86_64/paging.h"
 
 #define ERR(e) ((u64)-(s64)(e))
 #define MIN_TIMESLICE_US 100
@@ -100,6 +102,8 @@ static u32 exreg_state(struct tcb *t)
 		s |= L4_EXREG_STATE_RECEIVING;
 	if (t->state == TS_DEAD)
 		s |= L4_EXREG_STATE_DEAD;
+	if (t->space->privileged)
+		s |= L4_EXREG_STATE_PRIVILEGED;
 	return s;
 }
 
@@ -201,6 +205,30 @@ static u64 kd_puts(u64 uptr, u64 len)
 	return 0;
 }
 
+static u64 sys_unmap(struct frame *f)
+{
+	l4_fpage_t fp = f->rdi;
+	unsigned log2 = L4_FPAGE_LOG2(fp);
+	if (log2 < 12 || log2 > 47 || (f->rsi & ~(u64)L4_UNMAP_SELF))
+		return ERR(L4_EINVAL);
+	u64 base = L4_FPAGE_BASE(fp) & ~((1ull << log2) - 1);
+	if (base >= L4_USER_MAP_END)
+		return ERR(L4_EINVAL);
+	u64 size = 1ull << log2;
+	if (size > L4_USER_MAP_END - base)
+		size = L4_USER_MAP_END - base;
+	f->rdi = mdb_unmap(current->space, base, size, L4_FPAGE_RIGHTS(fp), f->rsi & L4_UNMAP_SELF);
+	return 0;
+}
+
+static u64 kd_probe(u64 va)
+{
+	struct pt_leaf l;
+	if (!pt_find(current->space->pml4, va, &l))
+		return 0;
+	return pt_entry_rights(*l.entry) | (l.order ? L4_KD_PROBE_2M : 0);
+}
+
 static u64 sys_kdebug(struct frame *f)
 {
 	switch (f->rdi) {
@@ -217,6 +245,8 @@ static u64 sys_kdebug(struct frame *f)
 		halt_forever();
 	case L4_KD_NOP:
 		return 0;
+	case L4_KD_PROBE:
+		return kd_probe(f->rsi);
 	}
 	return ERR(L4_EINVAL);
 }
@@ -241,6 +271,9 @@ void syscall_dispatch(struct frame *f)
 		break;
 	case L4_SYS_KDEBUG:
 		f->rax = sys_kdebug(f);
+		break;
+	case L4_SYS_UNMAP:
+		f->rax = sys_unmap(f);
 		break;
 	default:
 		f->rax = ERR(L4_ENOSYS);

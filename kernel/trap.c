@@ -2,6 +2,8 @@
  * exceptions stop the thread until [K4] turns them into exception IPC.  Any
  * exception in the kernel is a bug and panics. */
 #include "thread.h"
+#include "kip.h"
+#include "arch/x86_64/paging.h"
 
 static const char *const exception_names[32] = {
 	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range",
@@ -11,11 +13,28 @@ static const char *const exception_names[32] = {
 	"SIMD FP error", "virtualization", "control protection",
 };
 
+/* sigma0 has no pager: the kernel gives it device memory (any physical
+ * address the KIP does not describe) one-to-one and uncached on demand. */
+static bool sigma0_device_fault(u64 addr)
+{
+	extern struct space *sigma0_space;
+	if (current->space != sigma0_space || addr >= (1ull << 40) ||
+	    l4_kip_mem_type(kip_page, addr) != 0)
+		return false;
+	u64 *slot = pt_slot(current->space->pml4, addr & PAGE_MASK, 0);
+	if (!slot)
+		return false;
+	*slot = pt_make_entry(addr, L4_R | L4_W, PTE_PCD | PTE_PWT, 0);
+	return true;
+}
+
 static void user_exception(struct frame *f)
 {
 	if (f->vector == 14) {
 		u64 addr = read_cr2();
 		unsigned access = (f->err & 2) ? L4_W : (f->err & 16) ? L4_X : L4_R;
+		if (sigma0_device_fault(addr))
+			return;
 		if (current->pager != L4_NILTHREAD) {
 			ipc_pagefault(current, addr, f->rip, access);
 			return;

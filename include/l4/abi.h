@@ -18,6 +18,7 @@ enum l4_syscall {
 	L4_SYS_SCHEDULE = 3,
 	L4_SYS_THREAD_SWITCH = 4,
 	L4_SYS_KDEBUG = 5,
+	L4_SYS_UNMAP = 6,
 	L4_SYS_COUNT
 };
 
@@ -108,6 +109,17 @@ typedef u64 l4_fpage_t;
 #define L4_X 1
 #define L4_RWX 7
 #define L4_ITEM_MAP 0x8ull
+#define L4_ITEM_GRANT 0xaull
+#define L4_SUPERPAGE_LOG2 21 /* map items use 2 MiB leaves where they can */
+
+/* ---- Unmap (RDI fpage, RSI flags) ------------------------------------------
+ * The fpage's rights field names the rights to take away from every mapping
+ * derived from the caller's mappings in the fpage; L4_R removes them.  With
+ * L4_UNMAP_SELF, from the caller's own mappings as well.  RDI returns the
+ * access state of all these mappings: */
+#define L4_UNMAP_SELF 1u
+#define L4_UNMAP_REFERENCED 4u /* some mapping was read or written */
+#define L4_UNMAP_DIRTY 2u      /* some mapping was written */
 
 /* ---- ThreadControl (RDI dest, RSI space, RDX pager, R10 op) ----------- */
 enum l4_tc_op {
@@ -134,6 +146,7 @@ enum l4_tc_op {
 #define L4_EXREG_STATE_SENDING (1u << 1)
 #define L4_EXREG_STATE_RECEIVING (1u << 2)
 #define L4_EXREG_STATE_DEAD (1u << 3) /* stopped by an unhandled fault */
+#define L4_EXREG_STATE_PRIVILEGED (1u << 4) /* its task is sigma0 or the root task */
 
 /* ---- Schedule (RDI dest, RSI priority, RDX timeslice us, R10 maximum
  * controlled priority); L4_SCHED_KEEP = leave as is.  Old values return in
@@ -147,7 +160,11 @@ enum l4_kdebug_op {
 	L4_KD_FREE_PAGES = 1,/* returns the number of free kernel pages */
 	L4_KD_POWEROFF = 2,  /* RSI exit code; privileged */
 	L4_KD_NOP = 3,       /* does nothing: a null system call */
+	L4_KD_PROBE = 4,     /* RSI va: the caller's rights there (0: unmapped),
+			      * | L4_KD_PROBE_2M if a 2 MiB leaf maps it */
 };
+
+#define L4_KD_PROBE_2M 0x100
 
 /* ---- user memory layout --------------------------------------------------- */
 #define L4_USER_END 0x0000800000000000ull   /* first non-user address */

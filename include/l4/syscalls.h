@@ -202,6 +202,15 @@ static inline s64 l4_thread_switch(l4_tid_t dest)
 }
 static inline s64 l4_yield(void) { return l4_thread_switch(L4_NILTHREAD); }
 
+/* Unmap: returns the access state (L4_UNMAP_REFERENCED/DIRTY) or a
+ * negative enum l4_error. */
+static inline s64 l4_unmap(l4_fpage_t fp, unsigned flags)
+{
+	struct l4_regs r = { L4_SYS_UNMAP, fp, flags, 0, 0, 0, 0 };
+	l4_syscall(&r);
+	return (s64)r.rax < 0 ? (s64)r.rax : (s64)r.rdi;
+}
+
 static inline s64 l4_kdebug(enum l4_kdebug_op op, u64 a, u64 b)
 {
 	struct l4_regs r = { L4_SYS_KDEBUG, op, a, b, 0, 0, 0 };

@@ -8,7 +8,7 @@ static test_stack_t stacks[4];
 
 static void test_bad_numbers(void)
 {
-	u64 nums[] = { L4_SYS_COUNT, 6, 100, 0x7fffffff, ~0ull, 1ull << 63 };
+	u64 nums[] = { L4_SYS_COUNT, L4_SYS_COUNT + 1, 100, 0x7fffffff, ~0ull, 1ull << 63 };
 	int ok = 0;
 	for (unsigned i = 0; i < ARRAY_SIZE(nums); i++) {
 		struct l4_regs r = { nums[i], 1, 2, 3, 4, 5, 6 };
@@ -181,7 +181,7 @@ static void test_random_calls(void)
 	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
 	int n = 20000, done = 0, documented = 0;
 	for (int i = 0; i < n; i++) {
-		struct l4_regs r = { rnd() % 8, edge_value(), edge_value(), edge_value(), edge_value(),
+		struct l4_regs r = { rnd() % (L4_SYS_COUNT + 2), edge_value(), edge_value(), edge_value(), edge_value(),
 				     edge_value(), edge_value() };
 		if (r.rax == L4_SYS_IPC)
 			r.rdx = L4_POLL; /* never block forever */

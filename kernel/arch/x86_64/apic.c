@@ -6,7 +6,6 @@
 #include "arch.h"
 #include "../../kernel.h"
 
-#define LAPIC_PHYS 0xfee00000ull
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
 #define LAPIC_LVT_TIMER 0x320

@@ -97,6 +97,7 @@ void cpu_set_kernel_stack(u64 top);
 void set_user_gs_base(u64 base);
 
 /* apic.c */
+#define LAPIC_PHYS 0xfee00000ull
 void timer_init(void);
 void lapic_eoi(void);
 extern u64 tsc_hz, timer_hz;

@@ -37,44 +37,110 @@ static u64 *walk(u64 *pml4, u64 va, int level, bool alloc, u64 table_flags)
 	return &t[IDX(va, level)];
 }
 
-static u64 pte_rights(unsigned rights)
+u64 pt_make_entry(u64 pa, unsigned rights, u64 attr, unsigned order)
 {
-	u64 f = PTE_P | PTE_U;
+	u64 f = PTE_P | PTE_U | (attr & (PTE_PWT | PTE_PCD));
 	if (rights & L4_W)
 		f |= PTE_W;
 	if (!(rights & L4_X) && cpu.nx)
 		f |= PTE_NX;
-	return f;
+	if (order)
+		f |= PTE_PS;
+	return (pa & PTE_ADDR & ~((PAGE_SIZE << order) - 1)) | f;
+}
+
+unsigned pt_entry_rights(u64 e)
+{
+	return L4_R | ((e & PTE_W) ? L4_W : 0) | ((e & PTE_NX) ? 0 : L4_X);
+}
+
+/* The present leaf (4 KiB PTE or 2 MiB PDE) that maps user address va. */
+bool pt_find(u64 *pml4, u64 va, struct pt_leaf *leaf)
+{
+	if (va >= L4_USER_END)
+		return false;
+	u64 *t = pml4;
+	for (int l = 3; l >= 0; l--) {
+		u64 *e = &t[IDX(va, l)];
+		if (!(*e & PTE_P))
+			return false;
+		if (l == 0 || (l == 1 && (*e & PTE_PS))) {
+			leaf->entry = e;
+			leaf->order = l ? 9 : 0;
+			leaf->base = va & ~((PAGE_SIZE << leaf->order) - 1);
+			leaf->pa = *e & PTE_ADDR & ~((PAGE_SIZE << leaf->order) - 1);
+			return true;
+		}
+		t = table_of(*e);
+	}
+	return false;
+}
+
+/* The slot for a leaf of the given order (0 or 9) at va, allocating the
+ * tables above it.  NULL on allocation failure or when a larger leaf or a
+ * page table is in the way (the caller removes it first). */
+u64 *pt_slot(u64 *pml4, u64 va, unsigned order)
+{
+	u64 *e = walk(pml4, va, order ? 1 : 0, true, PTE_P | PTE_W | PTE_U);
+	if (!e || (order && (*e & PTE_P) && !(*e & PTE_PS)))
+		return NULL;
+	return e;
 }
 
 bool pt_map(u64 *pml4, u64 va, u64 pa, unsigned rights)
 {
-	u64 *pte = walk(pml4, va, 0, true, PTE_P | PTE_W | PTE_U);
+	u64 *pte = pt_slot(pml4, va, 0);
 	if (!pte)
 		return false;
-	*pte = (pa & PTE_ADDR) | pte_rights(rights);
+	*pte = pt_make_entry(pa, rights, 0, 0);
 	return true;
 }
 
 bool pt_unmap(u64 *pml4, u64 va)
 {
-	u64 *pte = walk(pml4, va, 0, false, 0);
-	if (!pte || !(*pte & PTE_P))
+	struct pt_leaf l;
+	if (!pt_find(pml4, va, &l))
 		return false;
-	*pte = 0;
+	*l.entry = 0;
 	return true;
 }
 
 bool pt_lookup(u64 *pml4, u64 va, u64 *pa, unsigned *rights)
 {
-	if (va >= L4_USER_END)
+	struct pt_leaf l;
+	if (!pt_find(pml4, va, &l))
 		return false;
-	u64 *pte = walk(pml4, va, 0, false, 0);
-	if (!pte || !(*pte & PTE_P))
-		return false;
-	*pa = (*pte & PTE_ADDR) | (va & 0xfff);
-	*rights = L4_R | ((*pte & PTE_W) ? L4_W : 0) | ((*pte & PTE_NX) ? 0 : L4_X);
+	*pa = l.pa + (va - l.base);
+	*rights = pt_entry_rights(*l.entry);
 	return true;
+}
+
+bool pt_split_2m(u64 *pml4, u64 va)
+{
+	struct pt_leaf l;
+	if (!pt_find(pml4, va, &l) || l.order == 0)
+		return true;
+	u64 *pt = kmem_alloc();
+	if (!pt)
+		return false;
+	u64 e = *l.entry;
+	for (int i = 0; i < 512; i++)
+		pt[i] = (e & ~(PTE_PS | PTE_ADDR)) | (l.pa + i * PAGE_SIZE);
+	*l.entry = V2P(pt) | PTE_P | PTE_W | PTE_U;
+	return true;
+}
+
+void pt_free_empty_table(u64 *pml4, u64 va)
+{
+	u64 *pde = walk(pml4, va, 1, false, 0);
+	if (!pde || !(*pde & PTE_P) || (*pde & PTE_PS))
+		return;
+	u64 *pt = table_of(*pde);
+	for (int i = 0; i < 512; i++)
+		if (pt[i] & PTE_P)
+			return;
+	*pde = 0;
+	kmem_free(pt);
 }
 
 u64 *pt_create(void)
@@ -92,6 +158,8 @@ static void free_level(u64 *table, int level)
 	for (int i = 0; i < 512; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
+		if (table[i] & PTE_PS)
+			continue; /* a 2 MiB leaf: no table below */
 		if (level > 1)
 			free_level(table_of(table[i]), level - 1);
 		kmem_free(table_of(table[i]));
@@ -184,6 +252,8 @@ u64 pt_next_mapped(u64 *pml4, u64 va, u64 end)
 		}
 		if (l == 0 && (t[IDX(va, 0)] & PTE_P))
 			return va;
+		if (l == 1 && (t[IDX(va, 1)] & PTE_P) && va < L4_USER_END)
+			return va; /* inside a 2 MiB leaf */
 		/* skip to the start of the next entry at level l */
 		u64 span = 1ull << (12 + 9 * l);
 		u64 next = (va & ~(span - 1)) + span;

@@ -23,10 +23,28 @@ u64 *pt_create(void);
 void pt_destroy(u64 *pml4);
 /* Map one 4 KiB page; false if a table could not be allocated. */
 bool pt_map(u64 *pml4, u64 va, u64 pa, unsigned rights);
-/* Remove one mapping; returns whether one was there. */
+/* Remove the leaf that maps va (4 KiB or 2 MiB); whether one was there. */
 bool pt_unmap(u64 *pml4, u64 va);
 /* Translate va; rights as L4_R/W/X. */
 bool pt_lookup(u64 *pml4, u64 va, u64 *pa, unsigned *rights);
+
+/* A present user leaf: a 4 KiB PTE (order 0) or a 2 MiB PDE (order 9). */
+struct pt_leaf {
+	u64 *entry;
+	u64 base; /* virtual address of the leaf's start */
+	u64 pa;   /* physical address of the leaf's start */
+	unsigned order;
+};
+bool pt_find(u64 *pml4, u64 va, struct pt_leaf *leaf);
+u64 *pt_slot(u64 *pml4, u64 va, unsigned order);
+u64 pt_make_entry(u64 pa, unsigned rights, u64 attr, unsigned order);
+unsigned pt_entry_rights(u64 entry);
+/* Replace a 2 MiB leaf at va by 512 equal 4 KiB leaves (false: no memory). */
+bool pt_split_2m(u64 *pml4, u64 va);
+/* Free the page table under va's 2 MiB slot if nothing in it is mapped. */
+void pt_free_empty_table(u64 *pml4, u64 va);
+#define PTE_A (1ull << 5)
+#define PTE_D (1ull << 6)
 extern u64 kernel_cr3;
 
 
