@@ -64,6 +64,7 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 	if (sbase + size > L4_USER_MAP_END || dbase + size > L4_USER_MAP_END)
 		return L4_IPC_MAPFAIL;
 	bool grant = (w0 & 0xf) == L4_ITEM_GRANT;
+	sigma0_map_device(src->space, sbase, size);
 	u64 *spml4 = src->space->pml4, send = sbase + size;
 	for (u64 s = pt_next_mapped(spml4, sbase, send); s < send; s = pt_next_mapped(spml4, s, send)) {
 		struct pt_leaf l;

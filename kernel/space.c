@@ -105,15 +105,29 @@ bool space_map(struct space *s, u64 va, u64 pa, unsigned rights)
 	return true;
 }
 
-/* Copy from user memory by walking the task's page tables: the kernel never
- * dereferences a user pointer directly. */
-bool copy_from_user(struct space *s, u64 uva, void *dst, usize len)
+/* Find the page at uva for thread t, asking t's pager as a page fault would
+ * if it is not mapped (once: a pager that maps nothing gets no retry). */
+static bool user_page(struct tcb *t, u64 uva, u64 *pa)
+{
+	unsigned rights;
+	if (uva >= L4_USER_END)
+		return false;
+	if (pt_lookup(t->space->pml4, uva, pa, &rights))
+		return true;
+	if (uva >= L4_USER_MAP_END || t->pager == L4_NILTHREAD)
+		return false;
+	ipc_pagefault(t, uva, TCB_FRAME(t)->rip, L4_R);
+	return t->state != TS_DEAD && pt_lookup(t->space->pml4, uva, pa, &rights);
+}
+
+/* Copy from thread t's memory by walking its task's page tables: the kernel
+ * never dereferences a user pointer directly. */
+bool copy_from_user(struct tcb *t, u64 uva, void *dst, usize len)
 {
 	u8 *d = dst;
 	while (len) {
 		u64 pa;
-		unsigned rights;
-		if (uva >= L4_USER_END || !pt_lookup(s->pml4, uva, &pa, &rights))
+		if (!user_page(t, uva, &pa))
 			return false;
 		usize chunk = PAGE_SIZE - (uva & 0xfff);
 		if (chunk > len)

@@ -195,7 +195,7 @@ static u64 kd_puts(u64 uptr, u64 len)
 		return ERR(L4_EINVAL);
 	while (len) {
 		usize n = len < sizeof(buf) ? len : sizeof(buf);
-		if (!copy_from_user(current->space, uptr, buf, n))
+		if (!copy_from_user(current, uptr, buf, n))
 			return ERR(L4_EFAULT);
 		for (usize i = 0; i < n; i++)
 			serial_putc(buf[i]);

@@ -91,7 +91,7 @@ void space_destroy(struct space *s);
 void space_activate(struct space *s);
 void space_mapping_changed(struct space *s, u64 va);
 bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);
-bool copy_from_user(struct space *s, u64 uva, void *dst, usize len);
+bool copy_from_user(struct tcb *t, u64 uva, void *dst, usize len);
 extern struct space *loaded_space;
 
 /* sched.c */
@@ -118,5 +118,6 @@ void syscall_dispatch(struct frame *f);
 
 /* trap.c */
 void leave_kernel_check(void);
+bool sigma0_map_device(struct space *s, u64 addr, u64 size);
 
 #endif

@@ -14,17 +14,25 @@ static const char *const exception_names[32] = {
 };
 
 /* sigma0 has no pager: the kernel gives it device memory (any physical
- * address the KIP does not describe) one-to-one and uncached on demand. */
-static bool sigma0_device_fault(u64 addr)
+ * address below 1 TiB that the KIP does not describe) one-to-one and
+ * uncached, when it touches it or maps it on.  Returns whether [addr,
+ * addr + size) is now all mapped in s. */
+bool sigma0_map_device(struct space *s, u64 addr, u64 size)
 {
 	extern struct space *sigma0_space;
-	if (current->space != sigma0_space || addr >= (1ull << 40) ||
-	    l4_kip_mem_type(kip_page, addr) != 0)
+	if (s != sigma0_space)
 		return false;
-	u64 *slot = pt_slot(current->space->pml4, addr & PAGE_MASK, 0);
-	if (!slot)
-		return false;
-	*slot = pt_make_entry(addr, L4_R | L4_W, PTE_PCD | PTE_PWT, 0);
+	for (u64 pa = addr & PAGE_MASK; pa < addr + size; pa += PAGE_SIZE) {
+		struct pt_leaf l;
+		if (pt_find(s->pml4, pa, &l))
+			continue;
+		if (pa >= (1ull << 40) || l4_kip_mem_type(kip_page, pa) != 0)
+			return false;
+		u64 *slot = pt_slot(s->pml4, pa, 0);
+		if (!slot)
+			return false;
+		*slot = pt_make_entry(pa, L4_R | L4_W, PTE_PCD | PTE_PWT, 0);
+	}
 	return true;
 }
 
@@ -33,7 +41,7 @@ static void user_exception(struct frame *f)
 	if (f->vector == 14) {
 		u64 addr = read_cr2();
 		unsigned access = (f->err & 2) ? L4_W : (f->err & 16) ? L4_X : L4_R;
-		if (sigma0_device_fault(addr))
+		if (sigma0_map_device(current->space, addr, 1))
 			return;
 		if (current->pager != L4_NILTHREAD) {
 			ipc_pagefault(current, addr, f->rip, access);

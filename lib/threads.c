@@ -112,12 +112,16 @@ l4_tid_t l4_mirror_pager_start(void)
 	return pager;
 }
 
+/* The whole address space is open to sigma0's reply only for the length of
+ * the call: a task that accepts mappings from anybody can be overwritten. */
 static u64 sigma0_request(l4_fpage_t fp)
 {
 	struct l4_utcb *u = l4_utcb();
+	l4_fpage_t old = u->rcv_window;
 	u->rcv_window = L4_FPAGE_COMPLETE;
 	struct l4_msg m = { { L4_TAG_MAKE(L4_LABEL_SIGMA0, 2, 0), fp, 0 } };
 	u64 tag = l4_call(l4_kip()->sigma0, &m);
+	u->rcv_window = old;
 	if (l4_ipc_failed(tag) || L4_TAG_T(tag) != 2)
 		return 0;
 	return m.mr[1] & ~0xfffull;
@@ -126,3 +130,5 @@ static u64 sigma0_request(l4_fpage_t fp)
 u64 sigma0_get_page(u64 pa) { return sigma0_request(L4_FPAGE(pa, 12, L4_RWX)); }
 
 u64 sigma0_get_any_page(void) { return sigma0_request(L4_FPAGE(~0ull, 12, L4_RWX)); }
+
+u64 sigma0_get_region(u64 pa, unsigned log2) { return sigma0_request(L4_FPAGE(pa, log2, L4_RWX)); }

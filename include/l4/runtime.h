@@ -23,6 +23,9 @@ void l4_puts(const char *s);
  * specific physical page; 0 on refusal. */
 u64 sigma0_get_any_page(void);
 u64 sigma0_get_page(u64 pa);
+/* A size-aligned region of 2^log2 bytes at physical pa (RAM, or device
+ * memory for privileged tasks); pa on success, 0 on refusal. */
+u64 sigma0_get_region(u64 pa, unsigned log2);
 
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);

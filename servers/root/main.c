@@ -324,7 +324,6 @@ static struct bootcmd cmds[BOOTCFG_MAX];
 
 int main(void)
 {
-	l4_utcb()->rcv_window = L4_FPAGE_COMPLETE;
 	printf("root: started, sigma0 is %llx\n", l4_kip()->sigma0);
 	const struct l4_kip_module *cfg = find_config();
 	if (!cfg) {

@@ -30,6 +30,31 @@ static bool may_give(u64 pa, bool modules_too)
 	return type == L4_MEM_FREE || (modules_too && type == L4_MEM_MODULE);
 }
 
+/* Device memory: physical addresses the KIP does not describe, below
+ * 1 TiB, for privileged tasks only, each region once. */
+#define MAX_DEVICE_GRANTS 64
+static struct { u64 base, end; } devices_given[MAX_DEVICE_GRANTS];
+static u32 ndevices_given;
+
+static bool is_privileged(l4_tid_t t)
+{
+	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
+	return l4_exchange_registers(t, &x) == 0 && (x.state & L4_EXREG_STATE_PRIVILEGED);
+}
+
+static bool may_give_device(u64 base, u64 size, l4_tid_t client)
+{
+	if (base >= (1ull << 40) || size > (1ull << 40) - base || ndevices_given == MAX_DEVICE_GRANTS)
+		return false;
+	for (u64 off = 0; off < size; off += 4096)
+		if (l4_kip_mem_type(l4_kip(), base + off) != 0)
+			return false;
+	for (u32 i = 0; i < ndevices_given; i++)
+		if (base < devices_given[i].end && devices_given[i].base < base + size)
+			return false;
+	return is_privileged(client);
+}
+
 /* The bitmap lives in the first free pages we find. */
 static void init_bitmap(void)
 {
@@ -70,7 +95,7 @@ static u64 find_any_page(void)
 }
 
 /* Fill m with the reply to one request. */
-static void serve(struct l4_msg *m)
+static void serve(struct l4_msg *m, l4_tid_t client)
 {
 	l4_fpage_t fp = m->mr[1];
 	unsigned log2 = L4_FPAGE_LOG2(fp);
@@ -81,14 +106,23 @@ static void serve(struct l4_msg *m)
 	}
 	bool ok = log2 >= 12 && log2 <= MAX_REQUEST_LOG2 && base != ~0ull &&
 		  (base & ((1ull << log2) - 1)) == 0;
-	for (u64 off = 0; ok && off < (1ull << log2); off += 4096)
-		ok = may_give(base + off, true);
-	if (!ok) {
-		m->mr[0] = L4_TAG_MAKE(1, 0, 0);
-		return;
+	if (ok && l4_kip_mem_type(l4_kip(), base) == 0) {
+		if (!may_give_device(base, 1ull << log2, client)) {
+			m->mr[0] = L4_TAG_MAKE(1, 0, 0);
+			return;
+		}
+		devices_given[ndevices_given].base = base;
+		devices_given[ndevices_given++].end = base + (1ull << log2);
+	} else {
+		for (u64 off = 0; ok && off < (1ull << log2); off += 4096)
+			ok = may_give(base + off, true);
+		if (!ok) {
+			m->mr[0] = L4_TAG_MAKE(1, 0, 0);
+			return;
+		}
+		for (u64 off = 0; off < (1ull << log2); off += 4096)
+			set_given((base + off) >> 12);
 	}
-	for (u64 off = 0; off < (1ull << log2); off += 4096)
-		set_given((base + off) >> 12);
 	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
 	m->mr[1] = base | L4_ITEM_MAP;
 	m->mr[2] = L4_FPAGE(base, log2, L4_FPAGE_RIGHTS(fp) ? L4_FPAGE_RIGHTS(fp) : L4_RWX);
@@ -105,11 +139,11 @@ int main(void)
 			tag = l4_wait(&m, &client);
 			continue;
 		}
-		serve(&m);
+		serve(&m, client);
 		l4_fpage_t sent = L4_TAG_T(m.mr[0]) ? m.mr[2] : 0;
 		tag = l4_reply_wait(client, &m, &client);
 		if (sent && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE) &&
-		    L4_IPC_ERRCODE(tag) != L4_IPC_MAPFAIL) {
+		    L4_IPC_ERRCODE(tag) != L4_IPC_MAPFAIL && l4_kip_mem_type(l4_kip(), L4_FPAGE_BASE(sent))) {
 			/* the client did not take the page: it is still free (after a
 			 * failed mapping part of it may be mapped: it stays given) */
 			for (u64 off = 0; off < (1ull << L4_FPAGE_LOG2(sent)); off += 4096)

@@ -20,7 +20,6 @@ static void test_bad_numbers(void)
 
 static void test_wild_pointers(void)
 {
-	CHECK(l4_kdebug(L4_KD_PUTS, 0, 10) == -L4_EFAULT, "kdebug puts from address 0: EFAULT");
 	CHECK(l4_kdebug(L4_KD_PUTS, 0xffffffff80100000ull, 16) == -L4_EFAULT,
 	      "kdebug puts from the kernel image: EFAULT");
 	CHECK(l4_kdebug(L4_KD_PUTS, 0xffff800000000000ull, 16) == -L4_EFAULT,
@@ -96,9 +95,10 @@ static void wild_task(u64 addr)
 
 static bool ours(u64 a) { return a >= L4_IMAGE_BASE && a < (u64)_end; }
 
-static void recording_pager(u64 arg)
+/* arg 0: delete the task at a fault outside our image; arg 1: answer it with
+ * no mapping instead. */
+static void recording_pager(u64 refuse)
 {
-	(void)arg;
 	for (;;) {
 		struct l4_msg m;
 		l4_tid_t from;
@@ -117,8 +117,39 @@ static void recording_pager(u64 arg)
 		fault_label = L4_TAG_LABEL(tag);
 		fault_addr = m.mr[1];
 		fault_ip = m.mr[2];
-		l4_delete_task(from);
+		if (refuse) {
+			m.mr[0] = L4_TAG_MAKE(0, 0, 0);
+			l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
+		} else {
+			l4_delete_task(from);
+		}
 	}
+}
+
+/* A kernel access on a thread's behalf faults to its pager like the thread's
+ * own access; a pager that maps nothing makes the system call fail. */
+static volatile s64 puts_result;
+
+static void puts_from_zero(u64 parent)
+{
+	puts_result = l4_kdebug(L4_KD_PUTS, 0, 10);
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(parent, &m);
+}
+
+static void test_kernel_access_faults(void)
+{
+	l4_tid_t pager = l4_spawn_thread(recording_pager, 1, stacks[1], STACK_SIZE);
+	fault_addr = fault_label = 1;
+	memset(stacks[2], 0, STACK_SIZE);
+	l4_tid_t t = l4_spawn_task(pager, puts_from_zero, l4_myself(), stacks[2], STACK_SIZE);
+	struct l4_msg m;
+	l4_receive(t, &m);
+	CHECK(fault_addr == 0 && fault_label == (L4_LABEL_PAGEFAULT | L4_R),
+	      "the kernel reading user address 0 for kdebug asks the pager (read fault at %llx)", fault_addr);
+	CHECK(puts_result == -L4_EFAULT, "the pager maps nothing: EFAULT (%lld)", puts_result);
+	l4_delete_task(t);
+	l4_delete_thread(pager);
 }
 
 static void test_wild_tasks(void)
@@ -167,35 +198,58 @@ static bool documented_result(const struct l4_regs *call, u64 rax)
 	return rax == 0 || (-(s64)rax >= L4_ENOPERM && -(s64)rax <= L4_EBUSY);
 }
 
+static l4_tid_t vital[5];
+
 static bool off_limits(const struct l4_regs *r)
 {
-	l4_tid_t vital[] = { l4_myself(), l4_kip()->sigma0, l4_kip()->root };
 	for (unsigned i = 0; i < ARRAY_SIZE(vital); i++)
 		if (r->rdi == vital[i] || (r->rax == L4_SYS_IPC && r->rsi == vital[i]))
 			return true;
 	return r->rax == L4_SYS_THREAD_CONTROL && r->r10 == L4_TC_CREATE;
 }
 
-static void test_random_calls(void)
+static volatile int random_done, random_documented;
+
+/* Runs in a task of its own whose pager answers wild addresses with no
+ * mapping, so that user pointers the kernel follows fail with EFAULT. */
+static void random_calls(u64 parent)
 {
-	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
-	int n = 20000, done = 0, documented = 0;
+	int n = 20000;
 	for (int i = 0; i < n; i++) {
-		struct l4_regs r = { rnd() % (L4_SYS_COUNT + 2), edge_value(), edge_value(), edge_value(), edge_value(),
-				     edge_value(), edge_value() };
+		struct l4_regs r = { rnd() % (L4_SYS_COUNT + 2), edge_value(), edge_value(), edge_value(),
+				     edge_value(), edge_value(), edge_value() };
 		if (r.rax == L4_SYS_IPC)
 			r.rdx = L4_POLL; /* never block forever */
 		if (r.rax == L4_SYS_KDEBUG && r.rdi == L4_KD_PUTS)
-			r.rdx &= 0x3f;
-		if (off_limits(&r)) /* never hit ourselves, sigma0 or the root task */
+			r.rdx &= 0x7;
+		if (off_limits(&r)) /* never hit ourselves, the parent, sigma0 or the root task */
 			continue;
 		struct l4_regs call = r;
 		l4_syscall(&r);
-		done++;
-		documented += documented_result(&call, r.rax);
+		random_done++;
+		random_documented += documented_result(&call, r.rax);
 	}
-	CHECK(documented == done, "%d random system calls with edge-case arguments: %d documented results",
-	      done, documented);
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(parent, &m);
+}
+
+static void test_random_calls(void)
+{
+	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	l4_tid_t pager = l4_spawn_thread(recording_pager, 1, stacks[1], STACK_SIZE);
+	memset(stacks[2], 0, STACK_SIZE);
+	l4_tid_t t;
+	l4_create_task(pager, &t, NULL);
+	l4_tid_t v[] = { l4_myself(), pager, t, l4_kip()->sigma0, l4_kip()->root };
+	memcpy(vital, v, sizeof(v));
+	l4_start_fn(t, random_calls, l4_myself(), stacks[2], STACK_SIZE);
+	struct l4_msg m;
+	l4_receive(t, &m);
+	CHECK(random_done > 10000 && random_documented == random_done,
+	      "%d random system calls with edge-case arguments: %d documented results", random_done,
+	      random_documented);
+	l4_delete_task(t);
+	l4_delete_thread(pager);
 	CHECK(l4_kdebug(L4_KD_FREE_PAGES, 0, 0) == before, "and no kernel memory leaked");
 }
 
@@ -205,6 +259,7 @@ int main(void)
 	test_wild_pointers();
 	test_faulting_threads();
 	test_wild_tasks();
+	test_kernel_access_faults();
 	test_random_calls();
 	return t_done("t_garbage");
 }
