@@ -23,7 +23,7 @@ KERNEL_SRCS := $(wildcard kernel/*.c) $(wildcard kernel/arch/x86_64/*.c) \
 KERNEL_ASM := kernel/arch/x86_64/boot.S kernel/arch/x86_64/entry.S
 KERNEL_OBJS := $(patsubst %.c,$(B)/k/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(B)/k/%.o,$(KERNEL_ASM))
 
-LIB_SRCS := lib/runtime.c lib/threads.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
+LIB_SRCS := lib/runtime.c lib/threads.c lib/pager.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
 LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
 
 TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))

@@ -39,9 +39,13 @@ static struct l4_kip kip_draft; /* built before the pool exists */
 
 static void add_mem(u64 base, u64 end, u32 type)
 {
-	if (end <= base || kip_draft.n_mem == L4_KIP_MAX_MEM) {
-		if (end > base)
-			printk("boot: too many memory regions, %llx-%llx ignored\n", base, end);
+	if (end <= base)
+		return;
+	if (kip_draft.n_mem == L4_KIP_MAX_MEM) {
+		/* dropping an exception would hand its memory to sigma0 */
+		if (type != L4_MEM_FREE)
+			panic("too many memory descriptors for the KIP");
+		printk("boot: too many memory regions, %llx-%llx ignored\n", base, end);
 		return;
 	}
 	struct l4_kip_mem *m = &kip_draft.mem[kip_draft.n_mem++];

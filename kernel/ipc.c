@@ -28,8 +28,9 @@ static bool timeout_supported(u32 t) { return t == L4_TIMEOUT_ZERO || t == L4_TI
 
 static bool msg_valid(u64 tag)
 {
+	u64 label = L4_TAG_LABEL(tag);
 	return L4_TAG_U(tag) + L4_TAG_T(tag) < L4_MR_COUNT && (L4_TAG_T(tag) & 1) == 0 &&
-	       !(tag & L4_TAG_PROPAGATE);
+	       !(tag & L4_TAG_PROPAGATE) && (label < L4_LABEL_KERNEL_FIRST || label > L4_LABEL_KERNEL_LAST);
 }
 
 static u64 msg_word(struct tcb *t, unsigned i) { return i < L4_MR_REGS ? t->msg[i] : t->utcb->mr[i]; }
@@ -61,7 +62,9 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 		dbase = wbase;
 		sbase += (sendbase & ((1ull << slog) - 1)) & ~(size - 1);
 	}
-	if (sbase + size > L4_USER_MAP_END || dbase + size > L4_USER_MAP_END)
+	/* written so that nothing can wrap around 2^64 */
+	if (sbase >= L4_USER_MAP_END || size > L4_USER_MAP_END - sbase || dbase >= L4_USER_MAP_END ||
+	    size > L4_USER_MAP_END - dbase)
 		return L4_IPC_MAPFAIL;
 	bool grant = (w0 & 0xf) == L4_ITEM_GRANT;
 	sigma0_map_device(src->space, sbase, size);
@@ -72,7 +75,7 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 		u64 d = dbase + (s - sbase);
 		bool whole = l.order && s == l.base && l.base + (PAGE_SIZE << l.order) <= send;
 		unsigned order = whole && (d & ((PAGE_SIZE << l.order) - 1)) == 0 ? l.order : 0;
-		enum l4_ipc_error e = mdb_map(src->space, &l, s, dst->space, d, order, L4_FPAGE_RIGHTS(fp), grant);
+		enum l4_ipc_error e = mdb_map(src->space, s, dst->space, d, order, L4_FPAGE_RIGHTS(fp), grant);
 		if (e)
 			return e;
 		s += PAGE_SIZE << order;
@@ -236,14 +239,13 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 	u32 snd_timeout = timeouts >> 32, rcv_timeout = (u32)timeouts;
 	struct tcb *woken = NULL;
 	if (!timeout_supported(snd_timeout) || !timeout_supported(rcv_timeout) ||
-	    (to != L4_NILTHREAD && !msg_valid(cur->msg[0]))) {
+	    (to != L4_NILTHREAD && !(cur->flags & TF_KERNEL_MSG) && !msg_valid(cur->msg[0]))) {
 		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
 		return;
 	}
 	cur->msg[0] &= ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
-	if (to != L4_NILTHREAD && !send_phase(cur, to, from, timeouts, &woken))
-		return;
-	if (from != L4_NILTHREAD)
+	bool go_on = to == L4_NILTHREAD || send_phase(cur, to, from, timeouts, &woken);
+	if (go_on && from != L4_NILTHREAD)
 		receive_phase(cur, from, rcv_timeout, woken);
 	/* A thread woken by our send, or a sender we released, may outrank us. */
 	if (cur->state == TS_RUNNING)

@@ -63,13 +63,18 @@ void mdb_init(u64 max_phys)
 
 /* ---- nodes ---------------------------------------------------------------- */
 
-static struct mnode *node_of(struct space *s, const struct pt_leaf *l)
+static struct mnode *find_node(struct space *s, u64 va, u64 pa, unsigned order)
 {
-	struct mnode **h = frame_head(l->pa >> 12, false);
+	struct mnode **h = frame_head(pa >> 12, false);
 	for (struct mnode *n = h ? *h : NULL; n; n = n->fnext)
-		if (n->space == s && n->va == l->base && n->order == l->order)
+		if (n->space == s && n->va == va && n->order == order)
 			return n;
 	return NULL;
+}
+
+static struct mnode *node_of(struct space *s, const struct pt_leaf *l)
+{
+	return find_node(s, l->base, l->pa, l->order);
 }
 
 static struct mnode *node_create(struct mnode *parent, struct space *s, u64 va, u64 pa, unsigned order)
@@ -235,8 +240,8 @@ static unsigned revoke_leaf(struct space *s, struct pt_leaf *l, unsigned mask, b
 
 /* Make room for a leaf of the given order at dst:va.  An existing mapping
  * of the same frame derived from the same source is kept (returned in
- * *keep) and only gains rights. */
-static bool clear_destination(struct space *dst, u64 va, unsigned order, u64 pa, struct mnode *src,
+ * *keep) and only gains rights -- except for a grant, which replaces it. */
+static bool clear_destination(struct space *dst, u64 va, unsigned order, u64 pa, struct mnode *src, bool grant,
 			      u64 **keep)
 {
 	u64 end = va + (PAGE_SIZE << order);
@@ -245,7 +250,7 @@ static bool clear_destination(struct space *dst, u64 va, unsigned order, u64 pa,
 		struct pt_leaf l;
 		pt_find(dst->pml4, a, &l);
 		struct mnode *n = node_of(dst, &l);
-		if (l.order == order && l.pa == pa && n && n->parent == src) {
+		if (!grant && l.order == order && l.pa == pa && n && n->parent == src) {
 			*keep = l.entry;
 			return true;
 		}
@@ -278,21 +283,26 @@ static void take_over(struct mnode *from, struct mnode *to)
 	}
 }
 
-enum l4_ipc_error mdb_map(struct space *src, const struct pt_leaf *sl, u64 sva, struct space *dst, u64 dva,
-			  unsigned order, unsigned rights, bool grant)
+enum l4_ipc_error mdb_map(struct space *src, u64 sva, struct space *dst, u64 dva, unsigned order, unsigned rights,
+			  bool grant)
 {
-	u64 pa = sl->pa + (sva - sl->base);
-	rights &= pt_entry_rights(*sl->entry);
-	if (!rights)
+	struct pt_leaf sl;
+	if (!pt_find(src->pml4, sva, &sl))
 		return L4_IPC_OK;
-	if (grant && order != sl->order)
+	u64 pa = sl.pa + (sva - sl.base);
+	rights &= pt_entry_rights(*sl.entry);
+	if (!rights || (src == dst && sva == dva))
+		return L4_IPC_OK; /* nothing to give, or onto itself */
+	if (grant && (order != sl.order || sva != sl.base))
 		return L4_IPC_MAPFAIL; /* grant moves whole mappings only */
-	struct mnode *sn = node_of(src, sl);
-	u64 attr = *sl->entry & (PTE_PCD | PTE_PWT);
+	struct mnode *sn = node_of(src, &sl);
+	u64 attr = *sl.entry & (PTE_PCD | PTE_PWT);
 	u64 *keep;
-	if (src == dst && sva == dva)
-		return L4_IPC_OK; /* onto itself: nothing to do */
-	if (!clear_destination(dst, dva, order, pa, sn, &keep))
+	if (!clear_destination(dst, dva, order, pa, sn, grant, &keep))
+		return L4_IPC_MAPFAIL;
+	/* Clearing the destination may have revoked the source itself (the
+	 * destination was the source, or an ancestor of it): look again. */
+	if (!pt_find(src->pml4, sva, &sl) || sl.pa + (sva - sl.base) != pa || node_of(src, &sl) != sn)
 		return L4_IPC_MAPFAIL;
 	if (keep) {
 		*keep |= pt_make_entry(pa, rights | pt_entry_rights(*keep), attr, order) & PTE_W;
@@ -310,13 +320,44 @@ enum l4_ipc_error mdb_map(struct space *src, const struct pt_leaf *sl, u64 sva, 
 			take_over(sn, n);
 			node_destroy(sn);
 		}
-		*sl->entry = 0;
-		space_mapping_changed(src, sl->base);
+		*sl.entry = 0;
+		space_mapping_changed(src, sl.base);
 	}
 	return L4_IPC_OK;
 }
 
 /* ---- unmap and task deletion ------------------------------------------------- */
+
+/* Apply mask to the children of n that map frames in [pa, end), with their
+ * subtrees: the part of a 2 MiB mapping that an unmap names. */
+static unsigned revoke_children_in(struct mnode *n, u64 pa, u64 end, unsigned mask)
+{
+	unsigned status = 0;
+	for (struct mnode *c = n->child, *next; c; c = next) {
+		next = c->next;
+		u64 cpa = c->pfn << 12;
+		if (cpa < end && pa < cpa + (PAGE_SIZE << c->order))
+			status |= revoke_tree(c, mask);
+	}
+	return status;
+}
+
+/* Turn a 2 MiB mapping that nothing derives from into 512 4 KiB ones. */
+static bool demote(struct mnode *n, const struct pt_leaf *l)
+{
+	int i;
+	for (i = 0; i < 512; i++)
+		if (!node_create(n->parent, n->space, l->base + i * PAGE_SIZE, l->pa + i * PAGE_SIZE, 0))
+			break;
+	if (i < 512 || !pt_split_2m(n->space->pml4, l->base)) {
+		while (i-- > 0)
+			node_destroy(find_node(n->space, l->base + i * PAGE_SIZE, l->pa + i * PAGE_SIZE, 0));
+		return false;
+	}
+	space_mapping_changed(n->space, l->base);
+	node_destroy(n);
+	return true;
+}
 
 unsigned mdb_unmap(struct space *s, u64 base, u64 size, unsigned mask, bool self)
 {
@@ -326,22 +367,24 @@ unsigned mdb_unmap(struct space *s, u64 base, u64 size, unsigned mask, bool self
 		struct pt_leaf l;
 		pt_find(s->pml4, a, &l);
 		u64 lend = l.base + (PAGE_SIZE << l.order);
+		u64 from = l.base > base ? l.base : base, to = lend < end ? lend : end;
+		bool partial = from != l.base || to != lend;
 		struct mnode *n = node_of(s, &l);
 		status |= status_bits(*l.entry);
-		if (n) {
-			/* a derived 2 MiB mapping is revoked whole (see above) */
-			status |= self ? revoke_tree(n, mask) : revoke_below(n, mask);
-		} else if (self && (l.base < base || lend > end)) {
-			if (!pt_split_2m(s->pml4, a))
+		if (partial && self && (!n || (!n->child && demote(n, &l)))) {
+			if (!n && !pt_split_2m(s->pml4, a))
 				break; /* out of memory: leave the rest as it is */
 			space_mapping_changed(s, a);
-			continue;
-		} else {
-			u64 from = l.base > base ? l.base : base, to = lend < end ? lend : end;
-			status |= revoke_root_children(l.pa + (from - l.base), to - from, mask);
-			if (self)
-				status |= apply(NULL, s, l.entry, l.base, mask);
+			continue; /* now in 4 KiB leaves */
 		}
+		if (n && partial && !self)
+			status |= revoke_children_in(n, l.pa + (from - l.base), l.pa + (to - l.base), mask);
+		else if (n) /* a derived 2 MiB mapping with children is revoked whole */
+			status |= self ? revoke_tree(n, mask) : revoke_below(n, mask);
+		else
+			status |= revoke_root_children(l.pa + (from - l.base), to - from, mask);
+		if (!n && self)
+			status |= apply(NULL, s, l.entry, l.base, mask);
 		a = lend;
 	}
 	return status;

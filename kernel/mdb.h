@@ -10,10 +10,10 @@ struct pt_leaf;
 
 /* Frame lists for all RAM below max_phys, allocated at boot. */
 void mdb_init(u64 max_phys);
-/* Map (or grant) the part of source leaf sl at sva, as a leaf of the given
- * order (0: 4 KiB, 9: 2 MiB), to dst at dva, with at most `rights`. */
-enum l4_ipc_error mdb_map(struct space *src, const struct pt_leaf *sl, u64 sva, struct space *dst, u64 dva,
-			  unsigned order, unsigned rights, bool grant);
+/* Map (or grant) the source's mapping at sva, as a leaf of the given order
+ * (0: 4 KiB, 9: 2 MiB), to dst at dva, with at most `rights`. */
+enum l4_ipc_error mdb_map(struct space *src, u64 sva, struct space *dst, u64 dva, unsigned order, unsigned rights,
+			  bool grant);
 /* Take the rights in mask from everything derived from s's mappings in
  * [base, base + size); L4_R in mask removes the mappings.  With self,
  * s's own mappings too.  Returns L4_UNMAP_REFERENCED/DIRTY. */

@@ -55,7 +55,7 @@ static bool kernel_text(u64 addr)
 static void backtrace(u64 rbp)
 {
 	printk("backtrace:\n");
-	for (int depth = 0; depth < 32 && rbp >= KERNEL_VMA && (rbp & 7) == 0; depth++) {
+	for (int depth = 0; depth < 32 && rbp >= DIRECT_MAP && (rbp & 7) == 0; depth++) {
 		u64 *fp = (u64 *)rbp;
 		if (!kernel_text(fp[1]))
 			break;
@@ -78,6 +78,7 @@ static void print_frame(struct frame *f)
 		print_addr(f->rip);
 }
 
+_Noreturn static void stop(void);
 static _Noreturn void stop(void)
 {
 	if (panic_exits_qemu)
@@ -87,6 +88,10 @@ static _Noreturn void stop(void)
 
 static void print_reason(const char *fmt, va_list ap)
 {
+	static bool panicking;
+	if (panicking) /* a fault while panicking: stop at once */
+		stop();
+	panicking = true;
 	char buf[256];
 	fmt_vsnprintf(buf, sizeof(buf), fmt, ap);
 	printk("\nPANIC: %s\n", buf);

@@ -13,6 +13,7 @@
 #define CR3_NOFLUSH (1ull << 63)
 
 struct space *loaded_space;
+static struct space *all_spaces;
 static u64 pcid_bitmap[PCID_COUNT / 64] = { 1 }; /* PCID 0: the kernel's own tables */
 static u64 next_space_id = 1;
 
@@ -55,6 +56,10 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 	s->privileged = privileged;
 	s->id = next_space_id++;
 	s->owner_id = owner_id;
+	s->next_space = all_spaces;
+	if (all_spaces)
+		all_spaces->prev_space = s;
+	all_spaces = s;
 	return s;
 }
 
@@ -68,7 +73,37 @@ void space_destroy(struct space *s)
 	}
 	pt_destroy(s->pml4);
 	pcid_free(s->pcid);
+	if (s->prev_space)
+		s->prev_space->next_space = s->next_space;
+	else
+		all_spaces = s->next_space;
+	if (s->next_space)
+		s->next_space->prev_space = s->prev_space;
 	kmem_free(s);
+}
+
+static bool space_exists(u64 id)
+{
+	for (struct space *s = all_spaces; s; s = s->next_space)
+		if (s->id == id)
+			return true;
+	return false;
+}
+
+/* Tasks whose creator is gone go with it: nobody else could ever delete
+ * them.  Iterative, so that a long chain of tasks needs no deep stack. */
+void space_reap_orphans(void)
+{
+	for (struct space *s = all_spaces; s;) {
+		if (s->owner_id && !s->privileged && s != current->space && !space_exists(s->owner_id)) {
+			while (s->nthreads > 1)
+				thread_delete(s->threads);
+			thread_delete(s->threads); /* the last one takes the task along */
+			s = all_spaces;            /* the list changed: start over */
+			continue;
+		}
+		s = s->next_space;
+	}
 }
 
 void space_activate(struct space *s)

@@ -139,10 +139,8 @@ static u64 sys_exchange_registers(struct frame *f)
 	if (ctl & L4_EXREG_HALT)
 		thread_halt(t);
 	f->rdi = t->tid;
-	if ((ctl & L4_EXREG_RESUME) && t->state != TS_DEAD) {
+	if ((ctl & L4_EXREG_RESUME) && t->state != TS_DEAD)
 		thread_resume(t);
-		sched_preempt_check();
-	}
 	return 0;
 }
 
@@ -259,9 +257,12 @@ void syscall_dispatch(struct frame *f)
 		break;
 	case L4_SYS_THREAD_CONTROL:
 		f->rax = sys_thread_control(f);
+		space_reap_orphans();
+		sched_preempt_check(); /* a deletion may have woken a partner */
 		break;
 	case L4_SYS_EXCHANGE_REGISTERS:
 		f->rax = sys_exchange_registers(f);
+		sched_preempt_check(); /* resume or cancel may have readied a thread */
 		break;
 	case L4_SYS_SCHEDULE:
 		f->rax = sys_schedule(f);

@@ -19,6 +19,7 @@ struct space {
 	struct tcb *threads;  /* list through tcb->space_next */
 	u32 nthreads;
 	u16 pcid;
+	struct space *next_space, *prev_space; /* all tasks */
 };
 
 enum thread_state {
@@ -88,6 +89,7 @@ void thread_halt(struct tcb *t);
 /* space.c */
 struct space *space_create(u64 owner_id, bool privileged, int *err);
 void space_destroy(struct space *s);
+void space_reap_orphans(void);
 void space_activate(struct space *s);
 void space_mapping_changed(struct space *s, u64 va);
 bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);

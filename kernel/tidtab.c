@@ -25,6 +25,10 @@ l4_tid_t tidtab_alloc(struct tidtab *t, l4_tid_t want, void *obj, int *err)
 			*err = L4_EEXIST;
 			return L4_NILTHREAD;
 		}
+		if (ver <= t->version[num]) { /* would bring a stale ID back to life */
+			*err = L4_EINVAL_TID;
+			return L4_NILTHREAD;
+		}
 		t->obj[num] = obj;
 		t->version[num] = (u16)ver;
 		return want;

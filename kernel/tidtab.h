@@ -14,6 +14,8 @@ struct tidtab {
 void tidtab_init(struct tidtab *t);
 /* Reserve an ID.  want == nil: any free number with the next version;
  * otherwise exactly that number and version (version must be non-zero).
+ * A chosen version must exceed every earlier one of that number, so that a
+ * stale ID never names a thread again.
  * Returns the ID, or nil with *err set (L4_EEXIST, L4_EINVAL_TID, L4_ENOMEM). */
 l4_tid_t tidtab_alloc(struct tidtab *t, l4_tid_t want, void *obj, int *err);
 void tidtab_free(struct tidtab *t, l4_tid_t tid);

@@ -41,7 +41,7 @@ static void user_exception(struct frame *f)
 	if (f->vector == 14) {
 		u64 addr = read_cr2();
 		unsigned access = (f->err & 2) ? L4_W : (f->err & 16) ? L4_X : L4_R;
-		if (sigma0_map_device(current->space, addr, 1))
+		if (!(f->err & 1) && sigma0_map_device(current->space, addr, 1))
 			return;
 		if (current->pager != L4_NILTHREAD) {
 			ipc_pagefault(current, addr, f->rip, access);
@@ -81,6 +81,10 @@ void trap(struct frame *f)
 		return;
 	} else if (f->vector >= 32) {
 		lapic_eoi();
+	} else if (f->vector == 2) {
+		printk("kernel: NMI\n"); /* not the interrupted thread's doing */
+	} else if (f->vector == 18) {
+		panic_frame(f, "machine check");
 	} else if (!from_user) {
 		panic_frame(f, "%s (vector %llu) in the kernel",
 			    exception_names[f->vector] ? exception_names[f->vector] : "exception",

@@ -1,6 +1,6 @@
 /* Threads and tasks for L4 programs, and the mirror pager that lets a
  * child task share its creator's memory one-to-one. */
-#include <l4/runtime.h>
+#include <l4/pager.h>
 
 void l4_thread_trampoline(void);
 
@@ -13,12 +13,12 @@ static void thread_done(void)
 
 /* A task made by l4_spawn_task exits through its own pager, not through
  * l4_parent: it shares that variable with its creator. */
+static l4_tid_t own_pager(void);
+
 static void task_done(void)
 {
-	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
-	l4_exchange_registers(l4_myself(), &x);
 	struct l4_msg m = { { L4_TAG_MAKE(L4_LABEL_EXIT, 1, 0), 0 } };
-	l4_send(x.pager, &m);
+	l4_send(own_pager(), &m);
 	thread_done();
 }
 
@@ -38,10 +38,18 @@ s64 l4_start_fn(l4_tid_t t, l4_thread_fn fn, u64 arg, void *stack, usize stack_s
 	return l4_start_thread(t, (u64)l4_thread_trampoline, sp);
 }
 
+/* The pager of the calling thread (in a task made by l4_spawn_task this is
+ * not l4_parent, which that task shares with its creator). */
+static l4_tid_t own_pager(void)
+{
+	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
+	return l4_exchange_registers(l4_myself(), &x) == 0 ? x.pager : L4_NILTHREAD;
+}
+
 l4_tid_t l4_spawn_thread(l4_thread_fn fn, u64 arg, void *stack, usize stack_size)
 {
 	l4_tid_t t;
-	if (l4_create_thread(l4_myself(), l4_parent, &t) < 0)
+	if (l4_create_thread(l4_myself(), own_pager(), &t) < 0)
 		return L4_NILTHREAD;
 	if (l4_start_fn(t, fn, arg, stack, stack_size) < 0) {
 		l4_delete_thread(t);
@@ -63,52 +71,18 @@ l4_tid_t l4_spawn_task(l4_tid_t pager, l4_thread_fn fn, u64 arg, void *stack, us
 	return t;
 }
 
-/* Make sure this task has the page itself before mapping it on: an atomic
- * no-op write faults it in writable without disturbing other threads. */
-static void touch(u64 addr, bool write)
-{
-	volatile u8 *p = (volatile u8 *)addr;
-	if (write)
-		__asm__ volatile("lock orb $0, %0" : "+m"(*p));
-	else
-		(void)*p;
-}
-
-static void mirror_pager(u64 arg)
-{
-	(void)arg;
-	struct l4_msg m;
-	l4_tid_t from;
-	u64 tag = l4_wait(&m, &from);
-	for (;;) {
-		if (l4_ipc_failed(tag)) {
-			tag = l4_wait(&m, &from);
-			continue;
-		}
-		u64 label = L4_TAG_LABEL(tag);
-		if ((label & ~0xfull) == L4_LABEL_PAGEFAULT) {
-			u64 page = m.mr[1] & ~0xfffull;
-			touch(page, label & L4_W);
-			m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-			m.mr[1] = page | L4_ITEM_MAP;
-			m.mr[2] = L4_FPAGE(page, 12, L4_RWX);
-			tag = l4_reply_wait(from, &m, &from);
-		} else if (label == L4_LABEL_EXIT) {
-			l4_delete_task(from);
-			tag = l4_wait(&m, &from);
-		} else {
-			tag = l4_wait(&m, &from);
-		}
-	}
-}
-
+/* The mirror pager: this task's own memory, one-to-one, for any address. */
+static struct pager mirror;
 static u8 mirror_stack[16384] __attribute__((aligned(16)));
 
 l4_tid_t l4_mirror_pager_start(void)
 {
 	static l4_tid_t pager;
-	if (pager == L4_NILTHREAD)
-		pager = l4_spawn_thread(mirror_pager, 0, mirror_stack, sizeof(mirror_stack));
+	if (pager == L4_NILTHREAD) {
+		pager_init(&mirror, NULL, 0, false);
+		pager_add_region(&mirror, 0, L4_USER_MAP_END, PAGER_MIRROR, 0, L4_RWX);
+		pager = pager_start(&mirror, mirror_stack, sizeof(mirror_stack));
+	}
 	return pager;
 }
 

@@ -8,7 +8,7 @@ set -u
 mode=${1:-run}
 B=${B:-build}
 ACCEL=${ACCEL:-tcg}
-TIMEOUT=${TIMEOUT:-600}
+TIMEOUT=${TIMEOUT:-180}
 cd "$(dirname "$0")/.."
 
 modules() { # config file, then programs it names

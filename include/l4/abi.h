@@ -89,7 +89,11 @@ enum l4_ipc_error {
 #define L4_MR_REGS 8
 #define L4_MR_COUNT 64
 
-/* Well-known labels of kernel-generated and protocol messages. */
+/* Well-known labels of kernel-generated and protocol messages.  Labels
+ * L4_LABEL_KERNEL_FIRST..L4_LABEL_KERNEL_LAST are the kernel's own: a
+ * thread that sends one gets L4_IPC_BADMSG, so a receiver can trust them. */
+#define L4_LABEL_KERNEL_FIRST 0xfffe0ull
+#define L4_LABEL_KERNEL_LAST 0xfffffull
 #define L4_LABEL_PAGEFAULT 0xfffe0ull /* low 4 bits: access r=4 w=2 x=1 */
 #define L4_LABEL_SIGMA0 0xfffa0ull    /* sigma0 page request */
 

@@ -29,7 +29,7 @@ struct l4_kip_module {
 	char args[64];    /* remaining command line */
 };
 
-#define L4_KIP_MAX_MEM 32
+#define L4_KIP_MAX_MEM 64
 #define L4_KIP_MAX_MODULES 16
 
 struct l4_kip {

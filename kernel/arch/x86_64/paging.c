@@ -81,6 +81,8 @@ bool pt_find(u64 *pml4, u64 va, struct pt_leaf *leaf)
  * page table is in the way (the caller removes it first). */
 u64 *pt_slot(u64 *pml4, u64 va, unsigned order)
 {
+	if (va >= L4_USER_END)
+		return NULL; /* never a user mapping in the kernel half */
 	u64 *e = walk(pml4, va, order ? 1 : 0, true, PTE_P | PTE_W | PTE_U);
 	if (!e || (order && (*e & PTE_P) && !(*e & PTE_PS)))
 		return NULL;
@@ -241,7 +243,8 @@ bool kmap_mmio(u64 pa)
 
 u64 pt_next_mapped(u64 *pml4, u64 va, u64 end)
 {
-	while (va < end) {
+	u64 limit = end < L4_USER_END ? end : L4_USER_END;
+	while (va < limit) {
 		u64 *t = pml4;
 		int l;
 		for (l = 3; l > 0; l--) {
