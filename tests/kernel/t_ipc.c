@@ -239,6 +239,9 @@ static void test_bad_messages(void)
 	m.mr[0] = L4_TAG_MAKE(1, 0, 1);
 	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "odd typed-word count: bad message");
+	m.mr[0] = L4_TAG_MAKE(L4_LABEL_PAGEFAULT | L4_W, 3, 0);
+	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
+	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "a forged page-fault label: bad message");
 	m.mr[0] = L4_TAG_MAKE(1, 0, 0) | L4_TAG_PROPAGATE;
 	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "the reserved propagate bit: bad message");

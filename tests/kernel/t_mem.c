@@ -208,6 +208,47 @@ static void test_harmless_and_missing(void)
 	l4_delete_task(c);
 }
 
+static void test_hostile_windows(void)
+{
+	l4_tid_t c = child(0);
+	u64 tag = map_to(c, (u64)pages[4], 12, L4_RWX, 0xffffffff80000000ull, false);
+	CHECK(ipc_error(tag, L4_IPC_MAPFAIL, false), "a receive window in the kernel half: map fails");
+	post(c, CMD_RECV_MAP, L4_FPAGE(0x7fffc0000000ull, 30, 0), main_tid);
+	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 2), L4_ITEM_MAP, L4_FPAGE(L4_IMAGE_BASE, 32, L4_RWX) } };
+	tag = l4_send(c, &m);
+	l4_receive(c, &m);
+	CHECK(ipc_error(tag, L4_IPC_MAPFAIL, false), "a window reaching past the user area: map fails");
+	/* grant onto a mapping derived from the granted one */
+	map_to(c, (u64)pages[4], 12, L4_RWX, WIN, false);
+	tag = map_to(c, (u64)pages[4], 12, L4_RWX, WIN, true);
+	CHECK(!l4_ipc_failed(tag) && probe(c, WIN) == RW && l4_kdebug(L4_KD_PROBE, (u64)pages[4], 0) == 0,
+	      "granting onto its own copy still takes the page from the granter");
+	l4_delete_task(c);
+}
+
+/* Mapping into the middle of the very mapping being sent, within one task. */
+static volatile u64 self_map_result;
+
+static void receive_into(u64 window)
+{
+	struct l4_msg m;
+	l4_utcb()->rcv_window = window;
+	self_map_result = l4_receive(main_tid, &m);
+}
+
+static void test_map_onto_source(u64 big)
+{
+	l4_tid_t t = l4_spawn_thread(receive_into, L4_FPAGE(big + 0x4000, 12, 0), stacks[4], STACK_SIZE);
+	yield_n(2);
+	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 2), L4_ITEM_MAP, L4_FPAGE(big + 0x1000, 12, L4_RWX) } };
+	u64 tag = l4_send(t, &m);
+	CHECK(l4_ipc_failed(tag) || l4_kdebug(L4_KD_PROBE, big + 0x1000, 0),
+	      "mapping a page into its own 2 MiB source: refused or harmless, no hang");
+	s64 st = l4_unmap(L4_FPAGE(big, 21, L4_RWX), L4_UNMAP_SELF);
+	CHECK(st >= 0 && l4_kdebug(L4_KD_PROBE, big + 0x4000, 0) == 0, "and the region unmaps cleanly");
+	l4_delete_thread(t);
+}
+
 static void test_sigma0(void)
 {
 	u64 p = sigma0_get_any_page();
@@ -253,6 +294,7 @@ static void test_superpages(void)
 	CHECK(l4_kdebug(L4_KD_PROBE, big + 0x100000, 0) == 0 && l4_kdebug(L4_KD_PROBE, big, 0) == L4_RWX,
 	      "unmapping our own upper half splits our 2 MiB page");
 	l4_delete_task(c);
+	test_map_onto_source(big);
 }
 
 static void test_cow_and_lazy(void)
@@ -324,6 +366,7 @@ int main(void)
 	test_recursive_unmap();
 	test_delete_middle();
 	test_harmless_and_missing();
+	test_hostile_windows();
 	test_sigma0();
 	test_superpages();
 	test_cow_and_lazy();

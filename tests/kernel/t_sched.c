@@ -56,6 +56,39 @@ static void test_priorities(void)
 	l4_delete_thread(lo);
 }
 
+static volatile u64 woke;
+
+static void wait_for(u64 partner)
+{
+	struct l4_msg m;
+	l4_receive(partner, &m);
+	woke = 1;
+	l4_receive(l4_myself(), &m);
+}
+
+static void test_wakeup_preempts(void)
+{
+	u64 p = my_prio();
+	l4_tid_t partner;
+	l4_create_thread(l4_myself(), l4_parent, &partner);
+	woke = 0;
+	l4_tid_t hi = start_at(p + 5, wait_for, partner, 0);
+	l4_delete_thread(partner);
+	CHECK(woke == 1, "deleting its partner lets a higher-priority waiter run at once");
+	woke = 0;
+	struct l4_exreg x = { L4_EXREG_CANCEL, 0, 0, 0, 0, 0 };
+	l4_exchange_registers(hi, &x);
+	CHECK(woke == 0, "(it waits again, on itself)");
+	l4_delete_thread(hi);
+	l4_create_thread(l4_myself(), l4_parent, &partner);
+	hi = start_at(p + 5, wait_for, partner, 0);
+	x = (struct l4_exreg){ L4_EXREG_CANCEL, 0, 0, 0, 0, 0 };
+	l4_exchange_registers(hi, &x);
+	CHECK(woke == 1, "cancelling its IPC lets it run at once too");
+	l4_delete_thread(hi);
+	l4_delete_thread(partner);
+}
+
 static void test_round_robin(void)
 {
 	u64 p = my_prio();
@@ -118,6 +151,7 @@ static void test_schedule_limits(void)
 int main(void)
 {
 	test_priorities();
+	test_wakeup_preempts();
 	test_round_robin();
 	test_yield();
 	test_schedule_limits();

@@ -39,6 +39,12 @@ static void test_create_in_own_task(void)
 	      "the same ID twice: EEXIST");
 	l4_delete_thread(taken);
 	CHECK(thread_state(taken) == ~0ull, "a deleted thread's ID is stale");
+	CHECK(l4_thread_control(taken, main_tid, l4_parent, L4_TC_CREATE, &got, NULL) == -L4_EINVAL_TID,
+	      "and cannot be created again: EINVAL_TID");
+	l4_tid_t newer = L4_TID_MAKE(3000, 10);
+	CHECK(l4_thread_control(newer, main_tid, l4_parent, L4_TC_CREATE, &got, NULL) == 0,
+	      "a later version of the number can");
+	l4_delete_thread(newer);
 	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
 	CHECK(l4_exchange_registers(taken, &x) == -L4_EINVAL_TID, "exchange-registers on it: EINVAL_TID");
 	CHECK(l4_delete_thread(main_tid) == -L4_EBUSY, "a thread cannot delete itself");
@@ -115,6 +121,32 @@ static void tiny_task(u64 parent)
 {
 	struct l4_msg m = { { L4_TAG_MAKE(5, 0, 0) } };
 	l4_send(parent, &m);
+}
+
+static volatile int grandchildren;
+
+static void make_grandchildren(u64 parent)
+{
+	for (int i = 0; i < 5; i++) {
+		l4_tid_t t;
+		grandchildren += l4_create_task(L4_NILTHREAD, &t, NULL) == 0;
+	}
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(parent, &m);
+	struct l4_msg none;
+	l4_receive(l4_myself(), &none);
+}
+
+static void test_orphans(void)
+{
+	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	grandchildren = 0;
+	l4_tid_t t = l4_spawn_task(l4_mirror_pager_start(), make_grandchildren, main_tid, stacks[4], STACK_SIZE);
+	struct l4_msg m;
+	l4_receive(t, &m);
+	CHECK(grandchildren == 5, "a child task creates 5 tasks of its own");
+	l4_delete_task(t);
+	CHECK(l4_kdebug(L4_KD_FREE_PAGES, 0, 0) == before, "deleting the child deletes them too: memory back");
 }
 
 static void test_thousand_tasks(void)
@@ -198,6 +230,7 @@ int main(void)
 	test_create_in_own_task();
 	test_halt_resume();
 	test_new_task();
+	test_orphans();
 	test_thousand_tasks();
 	test_many_threads();
 	return t_done("t_thread");
