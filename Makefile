@@ -10,7 +10,7 @@ CC := gcc
 
 COMMON_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -ffreestanding -fno-stack-protector \
 	-fno-asynchronous-unwind-tables -fcf-protection=none -mgeneral-regs-only \
-	-fno-omit-frame-pointer -Iinclude -MMD -MP
+	-fno-omit-frame-pointer -fno-tree-loop-distribute-patterns -Iinclude -MMD -MP
 KERNEL_CFLAGS := $(COMMON_CFLAGS) -mcmodel=kernel -mno-red-zone -fno-pic -fno-pie
 ifeq ($(NDEBUG),1)
 KERNEL_CFLAGS += -DNDEBUG

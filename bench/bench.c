@@ -4,7 +4,7 @@
  * every figure is a deterministic instruction count per operation, with
  * the cost of the measuring loop itself subtracted.
  */
-#include <l4/runtime.h>
+#include <l4/pager.h>
 
 #define ITERATIONS 100000
 #define WARMUP 1000
@@ -63,6 +63,102 @@ static void rtt(const char *name, l4_tid_t server, unsigned words)
 	report(name, total, ITERATIONS);
 }
 
+/* ---- mapping ------------------------------------------------------------- */
+
+#define WIN 0x1000000000ull
+#define WIN2M 0x1200000000ull
+#define MAP_ITERATIONS 20000
+
+static u8 map_page[4096] __attribute__((aligned(4096)));
+static u8 stack_c[8192] __attribute__((aligned(16)));
+static u8 stack_p[8192] __attribute__((aligned(16)));
+
+/* Takes one map item per call into its window, replies at once. */
+static void window_server(u64 window)
+{
+	struct l4_msg m;
+	l4_tid_t client;
+	l4_utcb()->rcv_window = window;
+	l4_wait(&m, &client);
+	for (;;) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 0);
+		l4_reply_wait(client, &m, &client);
+	}
+}
+
+/* One map item to the server and one unmap, per iteration. */
+static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2, u64 window)
+{
+	struct l4_msg m;
+	u64 total = 0;
+	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+		m.mr[1] = window | L4_ITEM_MAP;
+		m.mr[2] = L4_FPAGE(page, log2, L4_R | L4_W);
+		u64 t0 = l4_rdtsc();
+		l4_call(server, &m);
+		l4_unmap(L4_FPAGE(page, log2, L4_RWX), 0);
+		if (i >= 100) /* the first ones build the server's page tables */
+			total += l4_rdtsc() - t0;
+	}
+	report(name, total, MAP_ITERATIONS);
+}
+
+/* A 2 MiB-aligned 2 MiB of RAM from sigma0, as one 2 MiB page. */
+static u64 get_superpage(void)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_mem; i++) {
+		if (k->mem[i].type != L4_MEM_FREE)
+			continue;
+		u64 end = k->mem[i].base + k->mem[i].size;
+		for (u64 a = (k->mem[i].base + 0x1fffff) & ~0x1fffffull; a + 0x200000 <= end; a += 0x200000)
+			if (sigma0_get_region(a, 21) == a)
+				return a;
+	}
+	return 0;
+}
+
+/* ---- page faults served by a user-level pager -------------------------------- */
+
+#define FAULT_PAGES 256
+#define FAULT_ROUNDS 400
+static u8 fault_area[FAULT_PAGES * 4096] __attribute__((aligned(1 << 20)));
+static volatile u64 fault_total;
+static struct pager pgr;
+
+/* Runs in its own task: touch every page (each touch faults to the pager),
+ * then unmap them all, FAULT_ROUNDS times; only the touches are timed. */
+static void faulter(u64 parent)
+{
+	u64 total = 0;
+	for (int r = 0; r < FAULT_ROUNDS; r++) {
+		u64 t0 = l4_rdtsc();
+		for (int i = 0; i < FAULT_PAGES; i++)
+			(void)*(volatile u8 *)(fault_area + i * 4096);
+		total += l4_rdtsc() - t0;
+		l4_unmap(L4_FPAGE((u64)fault_area, 20, L4_RWX), L4_UNMAP_SELF);
+	}
+	fault_total = total;
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(parent, &m);
+}
+
+static void pagefault_bench(void)
+{
+	extern char _end[];
+	for (int i = 0; i < FAULT_PAGES; i++)
+		fault_area[i * 4096] = 1; /* the pager has the pages itself */
+	pager_init(&pgr, NULL, 0, false);
+	pager_add_region(&pgr, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+	l4_tid_t p = pager_start(&pgr, stack_p, sizeof(stack_p));
+	l4_tid_t t = l4_spawn_task(p, faulter, l4_myself(), stack_c, sizeof(stack_c));
+	struct l4_msg m;
+	l4_receive(t, &m);
+	report("pagefault_user_pager", fault_total, (u64)FAULT_PAGES * FAULT_ROUNDS);
+	l4_delete_task(t);
+}
+
 int main(void)
 {
 	const struct l4_kip *k = l4_kip();
@@ -77,6 +173,19 @@ int main(void)
 	rtt("ipc_inter_rtt", inter, 0);
 	rtt("ipc_inter_rtt_7w", inter, 7);
 	l4_delete_task(inter);
+
+	map_page[0] = 1;
+	l4_tid_t srv = l4_spawn_task(pager, window_server, L4_FPAGE(WIN, 12, 0), stack_b, sizeof(stack_b));
+	map_unmap("map_unmap_4k", srv, (u64)map_page, 12, WIN);
+	l4_delete_task(srv);
+	u64 big = get_superpage();
+	srv = l4_spawn_task(pager, window_server, L4_FPAGE(WIN2M, 21, 0), stack_b, sizeof(stack_b));
+	if (big && l4_kdebug(L4_KD_PROBE, big, 0) & L4_KD_PROBE_2M)
+		map_unmap("map_unmap_2m", srv, big, 21, WIN2M);
+	else
+		printf("bench: no 2 MiB page from sigma0\n");
+	l4_delete_task(srv);
+	pagefault_bench();
 	l4_delete_thread(intra);
 	return 0;
 }

@@ -88,7 +88,7 @@ static void touch(u64 addr, bool write)
 /* The page to map for a fault, with its rights; 0 if none. */
 static u64 resolve(struct pager *p, struct pager_region *r, u64 task, u64 va, unsigned access, unsigned *rights)
 {
-	struct pager_private *pp = private_of(p, task, va);
+	struct pager_private *pp = r->kind == PAGER_MIRROR ? NULL : private_of(p, task, va);
 	*rights = r->rights;
 	switch (r->kind) {
 	case PAGER_MIRROR:
