@@ -101,7 +101,7 @@ gdb: all
 	tools/qemu.sh gdb
 
 # ---- host unit tests ---------------------------------------------------
-HOST_TEST_SRCS := $(wildcard tests/host/*.c) kernel/runq.c kernel/tidtab.c kernel/kmem.c \
+HOST_TEST_SRCS := $(wildcard tests/host/*.c) kernel/runq.c kernel/tidtab.c kernel/kmem.c kernel/slab.c \
 	lib/common/elf.c lib/common/fmt.c servers/root/bootcfg.c
 $(B)/host-tests: $(HOST_TEST_SRCS) $(wildcard tests/host/*.h)
 	@mkdir -p $(B)

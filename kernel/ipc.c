@@ -104,7 +104,8 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst)
 			return e;
 	}
 	dst->msg[0] = tag & ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
-	dst->ipc_from = src->tid;
+	if (!(dst->flags & TF_KERNEL_MSG))
+		TCB_FRAME(dst)->rsi = src->tid; /* written here: dst may return without its own C code */
 	return L4_IPC_OK;
 }
 

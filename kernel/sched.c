@@ -57,6 +57,12 @@ void sched_block(struct tcb *hint)
 	}
 }
 
+/* May t (just unblocked, not queued) run now instead of a ready thread? */
+bool sched_may_run_directly(struct tcb *t)
+{
+	return (int)t->prio >= runq_highest(&rq);
+}
+
 /* Give the CPU away if a thread of higher priority is ready. */
 void sched_preempt_check(void)
 {

@@ -13,10 +13,10 @@
 
 static void sys_ipc(struct frame *f)
 {
-	current->ipc_from = L4_NILTHREAD;
-	ipc(current, f->rdi, f->rsi, f->rdx);
-	f->rsi = current->ipc_from;
+	l4_tid_t to = f->rdi, from = f->rsi;
+	f->rsi = L4_NILTHREAD; /* the sender, once a message arrives */
 	f->rax = 0;
+	ipc(current, to, from, f->rdx);
 }
 
 /* The thread named by tid, if the caller may control it; else sets *err. */
@@ -249,8 +249,17 @@ static u64 sys_kdebug(struct frame *f)
 	return ERR(L4_EINVAL);
 }
 
-void syscall_dispatch(struct frame *f)
+/* Returns the frame to return to user mode with: f, or after a fast-path
+ * IPC the frame of the thread that now runs. */
+struct frame *syscall_dispatch(struct frame *f)
 {
+#if CONFIG_FASTPATH
+	if (f->rax == L4_SYS_IPC) {
+		struct frame *next = fastpath_ipc(f);
+		if (next)
+			return next;
+	}
+#endif
 	switch (f->rax) {
 	case L4_SYS_IPC:
 		sys_ipc(f);
@@ -280,4 +289,5 @@ void syscall_dispatch(struct frame *f)
 		f->rax = ERR(L4_ENOSYS);
 	}
 	leave_kernel_check();
+	return f;
 }

@@ -83,6 +83,8 @@ struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 pri
 	t->pager = pager;
 	t->timeslice_us = t->remaining_us = DEFAULT_TIMESLICE_US;
 	t->msg = TCB_FRAME(t)->mr;
+	t->resume[6] = (u64)resume_frame;
+	t->resume[7] = (u64)TCB_FRAME(t);
 	stack_setup(t);
 	t->space_next = s->threads;
 	s->threads = t;

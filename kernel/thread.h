@@ -57,7 +57,6 @@ struct tcb {
 	l4_tid_t wait_from;      /* TS_RECV: ANY or a thread */
 	l4_tid_t recv_after;     /* TS_SEND: receive phase to enter after sending */
 	u32 recv_timeout;        /* TS_SEND: that phase's timeout */
-	l4_tid_t ipc_from;       /* the sender of the last received message */
 
 	/* scheduling */
 	struct rq_node rq;
@@ -66,6 +65,9 @@ struct tcb {
 	l4_tid_t pager;
 	struct tcb *space_next;
 	u64 kmsg[L4_MR_REGS];    /* kernel-generated messages (page faults) */
+	/* A stack for switch_stack that ends in resume_frame: six ignored
+	 * registers, the return address, the frame to return through. */
+	u64 resume[8];
 };
 
 #define TCB_FRAME(t) ((struct frame *)((u8 *)(t) + PAGE_SIZE) - 1)
@@ -102,6 +104,7 @@ void sched_make_ready(struct tcb *t);
 void sched_remove(struct tcb *t);
 void sched_block(struct tcb *hint);
 void sched_preempt_check(void);
+bool sched_may_run_directly(struct tcb *t);
 void sched_tick(void);
 void sched_yield(void);
 void sched_donate(struct tcb *to);
@@ -116,7 +119,21 @@ void ipc_partner_gone(struct tcb *t);
 void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access);
 
 /* syscall.c */
-void syscall_dispatch(struct frame *f);
+struct frame *syscall_dispatch(struct frame *f);
+
+/* fastpath.c: call and reply-and-wait to a waiting partner; NULL if the
+ * general path must handle the IPC. */
+#ifndef CONFIG_FASTPATH
+#define CONFIG_FASTPATH 1
+#endif
+struct frame *fastpath_ipc(struct frame *f);
+/* Make a thread that blocks now return straight to user mode through its
+ * frame when it runs again, whatever its kernel stack held (the kernel
+ * stack itself may still be in use until the switch). */
+static inline void resume_via_frame(struct tcb *t)
+{
+	t->ksp = (u64)t->resume;
+}
 
 /* trap.c */
 void leave_kernel_check(void);

@@ -104,10 +104,13 @@ void run_test(const char *name, void (*fn)(void))
 	current_test = "-";
 }
 
+void slab_suite(void); /* test_slab.c */
+
 int main(void)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
 	kmem_suite();
+	slab_suite();
 	runq_suite();
 	tidtab_suite();
 	elf_suite();

@@ -110,6 +110,7 @@ void serial_putc(char c);
 extern u64 kstack_top;
 void switch_stack(u64 *save_sp, u64 new_sp);
 void ret_to_user(void);
+void resume_frame(void);
 void syscall_entry(void);
 extern char trap_stubs[];
 

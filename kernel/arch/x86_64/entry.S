@@ -115,6 +115,14 @@ syscall_entry:
 	PUSH_GPRS
 	movq %rsp, %rdi
 	call syscall_dispatch
+	movq %rax, %rsp            /* this thread's frame, or the fast path's partner's */
+	jmp ret_to_user
+
+/* Where switch_stack lands for a thread blocked by the IPC fast path: the
+ * word on the stack is its frame (struct tcb resume[]). */
+	.globl resume_frame
+resume_frame:
+	popq %rsp
 	jmp ret_to_user
 
 /* void switch_stack(u64 *save_sp, u64 new_sp): save the callee-saved
