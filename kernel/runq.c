@@ -68,13 +68,6 @@ void runq_remove(struct runq *q, struct rq_node *n)
 	n->queued = false;
 }
 
-int runq_highest(const struct runq *q)
-{
-	if (!q->summary)
-		return -1;
-	int word = 63 - __builtin_clzll(q->summary);
-	return word * 64 + 63 - __builtin_clzll(q->bitmap[word]);
-}
 
 struct rq_node *runq_pop(struct runq *q)
 {

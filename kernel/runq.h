@@ -24,7 +24,13 @@ void runq_push_tail(struct runq *q, struct rq_node *n);
 void runq_push_head(struct runq *q, struct rq_node *n);
 void runq_remove(struct runq *q, struct rq_node *n);
 /* Highest priority with a ready node, or -1 when empty. */
-int runq_highest(const struct runq *q);
+static inline int runq_highest(const struct runq *q)
+{
+	if (!q->summary)
+		return -1;
+	int word = 63 - __builtin_clzll(q->summary);
+	return word * 64 + 63 - __builtin_clzll(q->bitmap[word]);
+}
 /* Remove and return the first node of the highest non-empty level. */
 struct rq_node *runq_pop(struct runq *q);
 

@@ -7,7 +7,7 @@
 #include "thread.h"
 
 struct tcb *current;
-static struct runq rq;
+struct runq rq;
 static struct tcb *idle;
 
 #define TICK_US (1000000 / KERNEL_HZ)
@@ -55,12 +55,6 @@ void sched_block(struct tcb *hint)
 	} else {
 		switch_to(pick_next());
 	}
-}
-
-/* May t (just unblocked, not queued) run now instead of a ready thread? */
-bool sched_may_run_directly(struct tcb *t)
-{
-	return (int)t->prio >= runq_highest(&rq);
 }
 
 /* Give the CPU away if a thread of higher priority is ready. */

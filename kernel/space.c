@@ -106,10 +106,8 @@ void space_reap_orphans(void)
 	}
 }
 
-void space_activate(struct space *s)
+void space_load(struct space *s)
 {
-	if (s == loaded_space)
-		return;
 	if (s->flush_pending || s->pcid == 0) {
 		s->flush_pending = false;
 		write_cr3(s->cr3);

@@ -253,13 +253,6 @@ static u64 sys_kdebug(struct frame *f)
  * IPC the frame of the thread that now runs. */
 struct frame *syscall_dispatch(struct frame *f)
 {
-#if CONFIG_FASTPATH
-	if (f->rax == L4_SYS_IPC) {
-		struct frame *next = fastpath_ipc(f);
-		if (next)
-			return next;
-	}
-#endif
 	switch (f->rax) {
 	case L4_SYS_IPC:
 		sys_ipc(f);

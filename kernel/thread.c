@@ -9,13 +9,12 @@
 #include "tidtab.h"
 #include "arch/x86_64/paging.h"
 
-static struct tidtab tids;
+struct tidtab tids;
 
 #define DEFAULT_TIMESLICE_US 10000
 
 void threads_init(void) { tidtab_init(&tids); }
 
-struct tcb *tcb_lookup(l4_tid_t tid) { return tidtab_lookup(&tids, tid); }
 
 struct tcb *tcb_by_number(u32 n) { return n < L4_MAX_THREADS ? tids.obj[n] : NULL; }
 

@@ -78,7 +78,9 @@ extern struct tcb *current;
 
 /* thread.c */
 void threads_init(void);
-struct tcb *tcb_lookup(l4_tid_t tid);
+#include "tidtab.h"
+extern struct tidtab tids;
+static inline struct tcb *tcb_lookup(l4_tid_t tid) { return tidtab_lookup(&tids, tid); }
 struct tcb *tcb_by_number(u32 n);
 struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 prio, u8 mcp, int *err);
 void thread_delete(struct tcb *t);
@@ -89,14 +91,19 @@ void thread_resume(struct tcb *t);
 void thread_halt(struct tcb *t);
 
 /* space.c */
+extern struct space *loaded_space;
 struct space *space_create(u64 owner_id, bool privileged, int *err);
 void space_destroy(struct space *s);
 void space_reap_orphans(void);
-void space_activate(struct space *s);
+void space_load(struct space *s);
+static inline void space_activate(struct space *s)
+{
+	if (s != loaded_space)
+		space_load(s);
+}
 void space_mapping_changed(struct space *s, u64 va);
 bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);
 bool copy_from_user(struct tcb *t, u64 uva, void *dst, usize len);
-extern struct space *loaded_space;
 
 /* sched.c */
 void sched_init(void);
@@ -104,7 +111,9 @@ void sched_make_ready(struct tcb *t);
 void sched_remove(struct tcb *t);
 void sched_block(struct tcb *hint);
 void sched_preempt_check(void);
-bool sched_may_run_directly(struct tcb *t);
+extern struct runq rq;
+/* May t (just unblocked, not queued) run now instead of a ready thread? */
+static inline bool sched_may_run_directly(struct tcb *t) { return (int)t->prio >= runq_highest(&rq); }
 void sched_tick(void);
 void sched_yield(void);
 void sched_donate(struct tcb *to);
@@ -123,9 +132,6 @@ struct frame *syscall_dispatch(struct frame *f);
 
 /* fastpath.c: call and reply-and-wait to a waiting partner; NULL if the
  * general path must handle the IPC. */
-#ifndef CONFIG_FASTPATH
-#define CONFIG_FASTPATH 1
-#endif
 struct frame *fastpath_ipc(struct frame *f);
 /* Make a thread that blocks now return straight to user mode through its
  * frame when it runs again, whatever its kernel stack held (the kernel

@@ -52,13 +52,3 @@ void tidtab_free(struct tidtab *t, l4_tid_t tid)
 	if (num < L4_MAX_THREADS && tidtab_lookup(t, tid))
 		t->obj[num] = NULL;
 }
-
-void *tidtab_lookup(const struct tidtab *t, l4_tid_t tid)
-{
-	u64 num = L4_TID_NUMBER(tid);
-	if (tid >> 32 || num == 0 || num >= L4_MAX_THREADS)
-		return NULL;
-	if (!t->obj[num] || t->version[num] != L4_TID_VERSION(tid))
-		return NULL;
-	return t->obj[num];
-}

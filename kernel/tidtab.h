@@ -20,6 +20,14 @@ void tidtab_init(struct tidtab *t);
 l4_tid_t tidtab_alloc(struct tidtab *t, l4_tid_t want, void *obj, int *err);
 void tidtab_free(struct tidtab *t, l4_tid_t tid);
 /* The object named by tid, or NULL for an unknown or stale ID. */
-void *tidtab_lookup(const struct tidtab *t, l4_tid_t tid);
+static inline void *tidtab_lookup(const struct tidtab *t, l4_tid_t tid)
+{
+	u64 num = L4_TID_NUMBER(tid);
+	if (tid >> 32 || num == 0 || num >= L4_MAX_THREADS)
+		return NULL;
+	if (!t->obj[num] || t->version[num] != L4_TID_VERSION(tid))
+		return NULL;
+	return t->obj[num];
+}
 
 #endif

@@ -87,14 +87,39 @@ static inline _Noreturn void halt_forever(void)
 #define MSR_GS_BASE 0xc0000101
 #define MSR_APIC_BASE 0x1b
 
+extern u64 kstack_top; /* entry.S: the running thread's kernel stack top */
+
 /* cpu.c */
 struct cpu_features {
 	bool pcid, invpcid, fsgsbase, smep, smap, pge, nx, tsc_deadline;
 };
 extern struct cpu_features cpu;
 void cpu_init(void);
-void cpu_set_kernel_stack(u64 top);
-void set_user_gs_base(u64 base);
+struct tss {
+	u32 reserved0;
+	u64 rsp0, rsp1, rsp2;
+	u64 reserved1;
+	u64 ist[7];
+	u64 reserved2;
+	u16 reserved3, iomap_base;
+} __attribute__((packed));
+extern struct tss tss;
+extern u64 cur_gs_base;
+
+static inline void cpu_set_kernel_stack(u64 top)
+{
+	tss.rsp0 = top;
+	kstack_top = top;
+}
+
+/* Write the user GS base only when it changes: MSR writes are slow. */
+static inline void set_user_gs_base(u64 base)
+{
+	if (base == cur_gs_base)
+		return;
+	cur_gs_base = base;
+	wrmsr(MSR_GS_BASE, base);
+}
 
 /* apic.c */
 #define LAPIC_PHYS 0xfee00000ull
@@ -107,7 +132,6 @@ void serial_init(void);
 void serial_putc(char c);
 
 /* entry.S */
-extern u64 kstack_top;
 void switch_stack(u64 *save_sp, u64 new_sp);
 void ret_to_user(void);
 void resume_frame(void);

@@ -5,6 +5,10 @@
 #define KERNEL_VMA 0xffffffff80000000
 #define DIRECT_MAP 0xffff800000000000
 
+#ifndef CONFIG_FASTPATH
+#define CONFIG_FASTPATH 1 /* build with -DCONFIG_FASTPATH=0 to leave it out */
+#endif
+
 /* GDT selectors.  SYSRET requires user data = STAR[63:48] + 8 and user
  * code = STAR[63:48] + 16, hence the order. */
 #define SEL_KCODE 0x08

@@ -5,16 +5,7 @@
 struct cpu_features cpu;
 u8 smap_enabled; /* read by trap_common: clear AC on entry */
 
-struct tss {
-	u32 reserved0;
-	u64 rsp0, rsp1, rsp2;
-	u64 reserved1;
-	u64 ist[7];
-	u64 reserved2;
-	u16 reserved3, iomap_base;
-} __attribute__((packed));
-
-static struct tss tss;
+struct tss tss;
 static u64 gdt[7];
 static struct idt_entry {
 	u16 off_lo, sel;
@@ -139,19 +130,4 @@ void cpu_init(void)
 	syscall_init();
 }
 
-void cpu_set_kernel_stack(u64 top)
-{
-	tss.rsp0 = top;
-	kstack_top = top;
-}
-
-static u64 cur_gs_base;
-
-/* Write the user GS base only when it changes: MSR writes are slow. */
-void set_user_gs_base(u64 base)
-{
-	if (base == cur_gs_base)
-		return;
-	cur_gs_base = base;
-	wrmsr(MSR_GS_BASE, base);
-}
+u64 cur_gs_base;

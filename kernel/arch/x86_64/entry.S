@@ -114,8 +114,17 @@ syscall_entry:
 	pushq $VEC_SYSCALL
 	PUSH_GPRS
 	movq %rsp, %rdi
+#if CONFIG_FASTPATH
+	testq %rax, %rax           /* L4_SYS_IPC */
+	jnz 1f
+	call fastpath_ipc
+	testq %rax, %rax
+	jnz 2f                     /* the partner's frame: return as the partner */
+	movq %rsp, %rdi
+1:
+#endif
 	call syscall_dispatch
-	movq %rax, %rsp            /* this thread's frame, or the fast path's partner's */
+2:	movq %rax, %rsp            /* this thread's frame, or the fast path's partner's */
 	jmp ret_to_user
 
 /* Where switch_stack lands for a thread blocked by the IPC fast path: the
