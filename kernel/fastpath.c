@@ -13,32 +13,42 @@
  */
 #include "thread.h"
 
+/* Tag bits the fast path refuses: eight or more untyped words, typed
+ * words, the propagate bit. */
+#define REFUSED_TAG_BITS 0x1ff8ull
+STATIC_ASSERT(L4_MR_REGS == 8, "REFUSED_TAG_BITS assumes 8 register words");
+
 struct frame *fastpath_ipc(struct frame *f)
 {
 	struct tcb *cur = current;
 	l4_tid_t to = f->rdi, from = f->rsi;
-	u64 tag = f->r10, label = L4_TAG_LABEL(tag);
+	u64 tag = f->r10, label = L4_TAG_LABEL(tag), timeouts = f->rdx;
 
 	/* Only call (from == to) and reply-and-wait (from == any) of at most
-	 * seven untyped words, receiving without a timeout. */
-	if (unlikely(to == L4_NILTHREAD || (from != to && from != L4_ANYTHREAD)))
+	 * seven untyped words, sending with a zero or no timeout and receiving
+	 * without one. */
+	if (unlikely(from != to && from != L4_ANYTHREAD))
 		return NULL;
-	if (unlikely((tag & (0xfc0 | L4_TAG_PROPAGATE)) || L4_TAG_U(tag) >= L4_MR_REGS))
+	if (unlikely(tag & REFUSED_TAG_BITS))
 		return NULL;
 	if (unlikely(label >= L4_LABEL_KERNEL_FIRST && label <= L4_LABEL_KERNEL_LAST))
 		return NULL;
-	u32 send_timeout = f->rdx >> 32;
-	if (unlikely((u32)f->rdx != L4_TIMEOUT_NEVER || (send_timeout && send_timeout != L4_TIMEOUT_NEVER)))
+	if (unlikely(timeouts != L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER) && timeouts != L4_TIMEOUTS(L4_TIMEOUT_ZERO, L4_TIMEOUT_NEVER)))
 		return NULL;
 	if (unlikely(from == L4_ANYTHREAD && cur->sendq_head))
+		return NULL; /* a sender is waiting: the receive would not block */
+
+	/* The partner exists (number 0 is never used: nil fails here too) and
+	 * waits for us, not halted, not in a page fault. */
+	if (unlikely(to >= (u64)L4_MAX_THREADS << L4_TID_VERSION_BITS))
 		return NULL;
-	struct tcb *dst = tcb_lookup(to);
-	if (unlikely(!dst || dst->state != TS_RECV || (dst->flags & (TF_HALTED | TF_KERNEL_MSG))))
+	struct tcb *dst = tids.obj[to >> L4_TID_VERSION_BITS];
+	if (unlikely(!dst || dst->tid != to || dst->state != TS_RECV || (dst->flags & (TF_HALTED | TF_KERNEL_MSG))))
 		return NULL;
 	if (unlikely(dst->wait_from != cur->tid && dst->wait_from != L4_ANYTHREAD))
 		return NULL;
 	if (unlikely(!sched_may_run_directly(dst)))
-		return NULL;
+		return NULL; /* a thread of higher priority is ready */
 
 	/* ---- nothing has changed so far; from here on the IPC happens ---- */
 	struct frame *df = TCB_FRAME(dst);
@@ -46,13 +56,10 @@ struct frame *fastpath_ipc(struct frame *f)
 	df->mr[0] = tag & ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
 	for (unsigned i = 1; i <= n; i++)
 		df->mr[i] = f->mr[i];
-	df->rsi = cur->tid;
-	df->rax = 0;
+	df->rsi = cur->tid; /* RAX is 0 already: the IPC system call's number */
 
-	f->rsi = L4_NILTHREAD;
-	f->rax = 0;
 	cur->state = TS_RECV;
-	cur->wait_from = from == L4_ANYTHREAD ? L4_ANYTHREAD : to;
+	cur->wait_from = from; /* the partner for a call, anybody after a reply */
 	resume_via_frame(cur);
 
 	dst->state = TS_RUNNING;

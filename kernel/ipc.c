@@ -142,6 +142,8 @@ static void sendq_remove(struct tcb *rcv, struct tcb *snd)
 static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase)
 {
 	t->msg[0] = errtag(e, recv_phase);
+	if (!(t->flags & TF_KERNEL_MSG))
+		TCB_FRAME(t)->rsi = L4_NILTHREAD; /* no sender */
 }
 
 /* A blocked sender's message was taken by rcv: move it on to its receive

@@ -10,7 +10,6 @@
 #include "mdb.h"
 
 #define PCID_COUNT 4096
-#define CR3_NOFLUSH (1ull << 63)
 
 struct space *loaded_space;
 static struct space *all_spaces;
@@ -52,6 +51,7 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 	s->pml4 = pml4;
 	s->pcid = pcid_alloc();
 	s->cr3 = V2P(pml4) | s->pcid;
+	s->cr3_noflush = s->pcid ? s->cr3 | CR3_NOFLUSH : s->cr3;
 	s->flush_pending = true; /* the PCID may hold a dead space's entries */
 	s->privileged = privileged;
 	s->id = next_space_id++;
@@ -108,12 +108,8 @@ void space_reap_orphans(void)
 
 void space_load(struct space *s)
 {
-	if (s->flush_pending || s->pcid == 0) {
-		s->flush_pending = false;
-		write_cr3(s->cr3);
-	} else {
-		write_cr3(s->cr3 | CR3_NOFLUSH);
-	}
+	s->flush_pending = false;
+	write_cr3(s->cr3);
 	loaded_space = s;
 }
 

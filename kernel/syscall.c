@@ -15,7 +15,7 @@ static void sys_ipc(struct frame *f)
 {
 	l4_tid_t to = f->rdi, from = f->rsi;
 	f->rsi = L4_NILTHREAD; /* the sender, once a message arrives */
-	f->rax = 0;
+	STATIC_ASSERT(L4_SYS_IPC == 0, "RAX holds the IPC result 0 already");
 	ipc(current, to, from, f->rdx);
 }
 

@@ -12,6 +12,7 @@ struct tcb;
 struct space {
 	u64 *pml4;            /* kernel address of the top-level table */
 	u64 cr3;              /* physical PML4 | PCID */
+	u64 cr3_noflush;      /* what to load when no flush is due */
 	bool flush_pending;   /* mappings changed while not loaded */
 	bool privileged;      /* sigma0 and the root task */
 	u64 id;               /* unique for the kernel's lifetime */
@@ -95,11 +96,19 @@ extern struct space *loaded_space;
 struct space *space_create(u64 owner_id, bool privileged, int *err);
 void space_destroy(struct space *s);
 void space_reap_orphans(void);
-void space_load(struct space *s);
+#define CR3_NOFLUSH (1ull << 63)
+void space_load(struct space *s); /* with a TLB flush */
+/* Switch to s; with PCIDs the TLB keeps its entries unless a flush is due. */
 static inline void space_activate(struct space *s)
 {
-	if (s != loaded_space)
+	if (s == loaded_space)
+		return;
+	if (unlikely(s->flush_pending)) {
 		space_load(s);
+		return;
+	}
+	write_cr3(s->cr3_noflush);
+	loaded_space = s;
 }
 void space_mapping_changed(struct space *s, u64 va);
 bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);

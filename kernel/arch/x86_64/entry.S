@@ -10,6 +10,10 @@
 	pushq %rbp
 	pushq %r11
 	pushq %rcx
+	PUSH_ARGS_AND_MRS
+.endm
+
+.macro PUSH_ARGS_AND_MRS
 	pushq %rdx
 	pushq %rsi
 	pushq %rdi
@@ -112,19 +116,23 @@ syscall_entry:
 	pushq %rcx
 	pushq $0
 	pushq $VEC_SYSCALL
-	PUSH_GPRS
+	pushq %rbp
+	subq $16, %rsp             /* R11 and RCX: SYSCALL destroyed them */
+	PUSH_ARGS_AND_MRS
 	movq %rsp, %rdi
 #if CONFIG_FASTPATH
 	testq %rax, %rax           /* L4_SYS_IPC */
 	jnz 1f
 	call fastpath_ipc
 	testq %rax, %rax
-	jnz 2f                     /* the partner's frame: return as the partner */
-	movq %rsp, %rdi
+	jz 2f
+	movq %rax, %rsp            /* the partner's frame, from a system call: */
+	jmp sysret_path            /* return as the partner */
+2:	movq %rsp, %rdi
 1:
 #endif
 	call syscall_dispatch
-2:	movq %rax, %rsp            /* this thread's frame, or the fast path's partner's */
+	movq %rax, %rsp
 	jmp ret_to_user
 
 /* Where switch_stack lands for a thread blocked by the IPC fast path: the
