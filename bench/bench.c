@@ -42,9 +42,10 @@ static void null_syscall(void)
 static void echo_server(u64 arg)
 {
 	(void)arg;
-	struct l4_msg m;
+	struct l4_msg first, m;
 	l4_tid_t client;
-	l4_wait(&m, &client);
+	l4_wait(&first, &client);
+	m = first; /* a message the compiler may keep in registers */
 	for (;;)
 		l4_reply_wait(client, &m, &client);
 }

@@ -18,7 +18,8 @@
 #define REFUSED_TAG_BITS 0x1ff8ull
 STATIC_ASSERT(L4_MR_REGS == 8, "REFUSED_TAG_BITS assumes 8 register words");
 
-struct frame *fastpath_ipc(struct frame *f)
+/* No frame pointer: a few instructions fewer on the path that matters. */
+__attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struct frame *f)
 {
 	struct tcb *cur = current;
 	l4_tid_t to = f->rdi, from = f->rsi;
