@@ -21,7 +21,7 @@ HOST_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -DHOST_TEST -fs
 KERNEL_SRCS := $(wildcard kernel/*.c) $(wildcard kernel/arch/x86_64/*.c) \
 	lib/common/fmt.c lib/common/string.c lib/common/elf.c
 KERNEL_ASM := kernel/arch/x86_64/boot.S kernel/arch/x86_64/entry.S
-KERNEL_OBJS := $(patsubst %.c,$(B)/k/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(B)/k/%.o,$(KERNEL_ASM))
+KERNEL_OBJS = $(patsubst %.c,$(B)/$(1)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(B)/$(1)/%.o,$(KERNEL_ASM))
 
 LIB_SRCS := lib/runtime.c lib/threads.c lib/pager.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
 LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
@@ -30,33 +30,40 @@ TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
 PROGRAMS := sigma0 root pingpong bench $(TESTS)
 
 .PHONY: all run test bench gdb clean deps host-test kernel-test
-all: $(B)/kernel.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg
+all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
 
 deps:
 	@tools/deps.sh
 
 # ---- kernel ------------------------------------------------------------
-$(B)/k/%.o: %.c | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
-$(B)/k/%.o: %.S | deps
-	@mkdir -p $(dir $@)
-	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+# Two builds: build/kernel.* with the IPC fast path, build/kernel-nofp.*
+# without it (CONFIG_FASTPATH=0), for the slow-path test run and bench.
+define kernel_build # $(1): object directory, $(2): output name, $(3): extra flags
+$(B)/$(1)/%.o: %.c | deps
+	@mkdir -p $$(dir $$@)
+	$(CC) $(KERNEL_CFLAGS) $(3) -c $$< -o $$@
+$(B)/$(1)/%.o: %.S | deps
+	@mkdir -p $$(dir $$@)
+	$(CC) $(KERNEL_CFLAGS) $(3) -c $$< -o $$@
 
 # Two links: the first gives the addresses for the symbol table that panic
 # backtraces use; the table sits after all code, so code does not move.
-$(B)/kernel.elf: $(KERNEL_OBJS) kernel/arch/x86_64/linker.ld tools/gensyms.sh
-	tools/gensyms.sh > $(B)/ksyms0.S
-	$(CC) -c $(B)/ksyms0.S -o $(B)/ksyms0.o
-	ld -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld -o $(B)/kernel.pass1 $(KERNEL_OBJS) $(B)/ksyms0.o
-	tools/gensyms.sh $(B)/kernel.pass1 > $(B)/ksyms.S
-	$(CC) -c $(B)/ksyms.S -o $(B)/ksyms.o
-	ld -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld -o $@ $(KERNEL_OBJS) $(B)/ksyms.o
-	@nm $(B)/kernel.pass1 | grep ' [tT] ' > $(B)/syms1; nm $@ | grep ' [tT] ' > $(B)/syms2; \
-	  cmp -s $(B)/syms1 $(B)/syms2 || { echo "kernel text moved between links"; exit 1; }
+$(B)/$(2).elf: $(call KERNEL_OBJS,$(1)) kernel/arch/x86_64/linker.ld tools/gensyms.sh
+	tools/gensyms.sh > $(B)/$(1)/ksyms0.S
+	$(CC) -c $(B)/$(1)/ksyms0.S -o $(B)/$(1)/ksyms0.o
+	ld $(KERNEL_LDFLAGS) -o $(B)/$(1)/pass1.elf $(call KERNEL_OBJS,$(1)) $(B)/$(1)/ksyms0.o
+	tools/gensyms.sh $(B)/$(1)/pass1.elf > $(B)/$(1)/ksyms.S
+	$(CC) -c $(B)/$(1)/ksyms.S -o $(B)/$(1)/ksyms.o
+	ld $(KERNEL_LDFLAGS) -o $$@ $(call KERNEL_OBJS,$(1)) $(B)/$(1)/ksyms.o
+	@nm $(B)/$(1)/pass1.elf | grep ' [tT] ' > $(B)/$(1)/syms1; nm $$@ | grep ' [tT] ' > $(B)/$(1)/syms2; \
+	  cmp -s $(B)/$(1)/syms1 $(B)/$(1)/syms2 || { echo "kernel text moved between links"; exit 1; }
 
-$(B)/kernel.bin: $(B)/kernel.elf
-	objcopy -O binary $< $@
+$(B)/$(2).bin: $(B)/$(2).elf
+	objcopy -O binary $$< $$@
+endef
+KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld
+$(eval $(call kernel_build,k,kernel,))
+$(eval $(call kernel_build,k-nofp,kernel-nofp,-DCONFIG_FASTPATH=0))
 
 # ---- user programs -----------------------------------------------------
 $(B)/u/%.o: %.c | deps
@@ -88,14 +95,16 @@ run: all
 test: all $(B)/host-tests
 	$(B)/host-tests > $(B)/host-test.log 2>&1 || true
 	tools/qemu.sh test > $(B)/kernel-test.log 2>&1 || true
+	KERNEL=$(B)/kernel-nofp.bin tools/qemu.sh test > $(B)/kernel-test-nofp.log 2>&1 || true
 	tools/qemu.sh panictest > $(B)/panic-test.log 2>&1 || true
-	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log
+	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log $(B)/kernel-test-nofp.log
 
 kernel-test: all
 	tools/qemu.sh test
 
 bench: all
 	tools/qemu.sh bench
+	@KERNEL=$(B)/kernel-nofp.bin BENCH_CFG=bench-slow.cfg tools/qemu.sh bench | grep '^BENCH'
 
 gdb: all
 	tools/qemu.sh gdb

@@ -5,12 +5,15 @@
  * the cost of the measuring loop itself subtracted.
  */
 #include <l4/pager.h>
+#include "../lib/common/string.h"
 
 #define ITERATIONS 100000
 #define WARMUP 1000
 
 static u8 stack_a[8192] __attribute__((aligned(16)));
 static u8 stack_b[8192] __attribute__((aligned(16)));
+static u8 stack_c[8192] __attribute__((aligned(16)));
+static u8 stack_p[8192] __attribute__((aligned(16)));
 
 static u64 loop_overhead;
 
@@ -50,7 +53,10 @@ static void echo_server(u64 arg)
 		l4_reply_wait(client, &m, &client);
 }
 
-static void rtt(const char *name, l4_tid_t server, unsigned words)
+/* Call + reply-and-wait round trips with `words` untyped words each way;
+ * prints the round trip as <name>_rtt (if rtt_name) and half of it as
+ * <name>_oneway; returns the one-way cost. */
+static u64 rtt(const char *rtt_name, const char *oneway_name, l4_tid_t server, unsigned words)
 {
 	struct l4_msg m = { { L4_TAG_MAKE(1, words, 0) } };
 	for (int i = 0; i < WARMUP; i++)
@@ -61,48 +67,10 @@ static void rtt(const char *name, l4_tid_t server, unsigned words)
 		l4_call(server, &m);
 	}
 	u64 total = l4_rdtsc() - t0;
-	report(name, total, ITERATIONS);
-}
-
-/* ---- mapping ------------------------------------------------------------- */
-
-#define WIN 0x1000000000ull
-#define WIN2M 0x1200000000ull
-#define MAP_ITERATIONS 20000
-
-static u8 map_page[4096] __attribute__((aligned(4096)));
-static u8 stack_c[8192] __attribute__((aligned(16)));
-static u8 stack_p[8192] __attribute__((aligned(16)));
-
-/* Takes one map item per call into its window, replies at once. */
-static void window_server(u64 window)
-{
-	struct l4_msg m;
-	l4_tid_t client;
-	l4_utcb()->rcv_window = window;
-	l4_wait(&m, &client);
-	for (;;) {
-		m.mr[0] = L4_TAG_MAKE(0, 0, 0);
-		l4_reply_wait(client, &m, &client);
-	}
-}
-
-/* One map item to the server and one unmap, per iteration. */
-static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2, u64 window)
-{
-	struct l4_msg m;
-	u64 total = 0;
-	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
-		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-		m.mr[1] = window | L4_ITEM_MAP;
-		m.mr[2] = L4_FPAGE(page, log2, L4_R | L4_W);
-		u64 t0 = l4_rdtsc();
-		l4_call(server, &m);
-		l4_unmap(L4_FPAGE(page, log2, L4_RWX), 0);
-		if (i >= 100) /* the first ones build the server's page tables */
-			total += l4_rdtsc() - t0;
-	}
-	report(name, total, MAP_ITERATIONS);
+	if (rtt_name)
+		report(rtt_name, total, ITERATIONS);
+	report(oneway_name, total, 2 * ITERATIONS);
+	return (total + ITERATIONS) / (2 * ITERATIONS) - loop_overhead / 2;
 }
 
 /* A 2 MiB-aligned 2 MiB of RAM from sigma0, as one 2 MiB page. */
@@ -160,23 +128,93 @@ static void pagefault_bench(void)
 	l4_delete_task(t);
 }
 
-int main(void)
+/* ---- mapping ------------------------------------------------------------- */
+
+#define WIN 0x1000000000ull
+#define WIN2M 0x1200000000ull
+#define MAP_ITERATIONS 20000
+
+static u8 map_page[4096] __attribute__((aligned(4096)));
+
+/* Takes one map item per call into its window, replies at once. */
+static void window_server(u64 window)
+{
+	struct l4_msg m;
+	l4_tid_t client;
+	l4_utcb()->rcv_window = window;
+	l4_wait(&m, &client);
+	for (;;) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 0);
+		l4_reply_wait(client, &m, &client);
+	}
+}
+
+/* One map item to the server and one unmap, per iteration. */
+static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2, u64 window)
+{
+	struct l4_msg m;
+	u64 total = 0;
+	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+		m.mr[1] = window | L4_ITEM_MAP;
+		m.mr[2] = L4_FPAGE(page, log2, L4_R | L4_W);
+		u64 t0 = l4_rdtsc();
+		l4_call(server, &m);
+		l4_unmap(L4_FPAGE(page, log2, L4_RWX), 0);
+		if (i >= 100) /* the first ones build the server's page tables */
+			total += l4_rdtsc() - t0;
+	}
+	report(name, total, MAP_ITERATIONS);
+}
+
+/* The one-way cost of an IPC carrying a map item for one page: a call with
+ * the item (the page is unmapped again outside the timed part) and an empty
+ * reply, less one plain one-way IPC. */
+static void map_page_ipc(l4_tid_t server, u64 oneway)
+{
+	struct l4_msg m;
+	u64 total = 0;
+	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+		m.mr[1] = WIN | L4_ITEM_MAP;
+		m.mr[2] = L4_FPAGE((u64)map_page, 12, L4_R | L4_W);
+		u64 t0 = l4_rdtsc();
+		l4_call(server, &m);
+		if (i >= 100)
+			total += l4_rdtsc() - t0;
+		l4_unmap(L4_FPAGE((u64)map_page, 12, L4_RWX), 0);
+	}
+	u64 per = (total + MAP_ITERATIONS / 2) / MAP_ITERATIONS - loop_overhead;
+	printf("BENCH ipc_map_page %llu insns\n", per - oneway);
+}
+
+int main(int argc, char **argv)
 {
 	const struct l4_kip *k = l4_kip();
 	loop_overhead = measure_empty_loop();
+	l4_tid_t pager = l4_mirror_pager_start();
+	if (argc > 1 && !strcmp(argv[1], "slowpath")) {
+		/* this kernel has no fast path */
+		l4_tid_t inter = l4_spawn_task(pager, echo_server, 0, stack_b, sizeof(stack_b));
+		rtt(NULL, "ipc_inter_oneway_slowpath", inter, 0);
+		l4_delete_task(inter);
+		return 0;
+	}
 	printf("bench: TSC %llu kHz, %d iterations, loop overhead %llu insns (subtracted)\n",
 	       k->tsc_hz / 1000, ITERATIONS, loop_overhead);
 	null_syscall();
 	l4_tid_t intra = l4_spawn_thread(echo_server, 0, stack_a, sizeof(stack_a));
-	rtt("ipc_intra_rtt", intra, 0);
-	l4_tid_t pager = l4_mirror_pager_start();
+	rtt("ipc_intra_rtt", "ipc_intra_oneway", intra, 0);
 	l4_tid_t inter = l4_spawn_task(pager, echo_server, 0, stack_b, sizeof(stack_b));
-	rtt("ipc_inter_rtt", inter, 0);
-	rtt("ipc_inter_rtt_7w", inter, 7);
+	u64 oneway = rtt("ipc_inter_rtt", "ipc_inter_oneway", inter, 0);
+	rtt(NULL, "ipc_inter_oneway_7w", inter, 7);
+	rtt(NULL, "ipc_inter_oneway_8w", inter, 8);
+	rtt(NULL, "ipc_inter_oneway_64w", inter, 63);
 	l4_delete_task(inter);
 
 	map_page[0] = 1;
 	l4_tid_t srv = l4_spawn_task(pager, window_server, L4_FPAGE(WIN, 12, 0), stack_b, sizeof(stack_b));
+	map_page_ipc(srv, oneway);
 	map_unmap("map_unmap_4k", srv, (u64)map_page, 12, WIN);
 	l4_delete_task(srv);
 	u64 big = get_superpage();

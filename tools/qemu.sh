@@ -42,7 +42,7 @@ else
 	accel=(-accel tcg -cpu max)
 fi
 base=(qemu-system-x86_64 "${accel[@]}" -m 512M -no-reboot -display none
-	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "$B/kernel.bin")
+	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "${KERNEL:-$B/kernel.bin}")
 
 case "$mode" in
 run)
@@ -62,7 +62,7 @@ panictest)
 bench)
 	# One guest TSC tick per instruction: rdtsc deltas count instructions.
 	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -icount shift=0 -serial stdio -monitor none \
-		-append "panic=exit" -initrd "$(modules bench.cfg)" </dev/null
+		-append "panic=exit" -initrd "$(modules ${BENCH_CFG:-bench.cfg})" </dev/null
 	exit_status $?
 	;;
 gdb)

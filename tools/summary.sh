@@ -5,6 +5,8 @@
 host=$1
 kern=$2
 panictest=${3:-}
+shift 3 2>/dev/null || shift $#
+more_kern="$*" # further kernel-test logs (the run without the fast path)
 passed=0
 failed=0
 count() { grep -a -c "$1" "$2" 2>/dev/null || true; }
@@ -27,6 +29,15 @@ if [ -f "$kern" ]; then
 else
 	echo "no kernel test log"; failed=$((failed + 1))
 fi
+for k in $more_kern; do
+	kp=$(count '^ok ' "$k")
+	kf=$(count '^not ok ' "$k")
+	passed=$((passed + kp)); failed=$((failed + kf))
+	grep -a '^not ok ' "$k" | sed "s|^|[$k] |"
+	if grep -a -q 'PANIC' "$k"; then echo "kernel panic in $k:"; sed -n '/PANIC/,$p' "$k" | head -40; failed=$((failed + 1)); fi
+	if ! grep -a -q '^root: all done' "$k"; then echo "$k did not reach the end"; tail -20 "$k"; failed=$((failed + 1)); fi
+done
+
 # A deliberate panic (boot option selftest=panic) must print the reason, the
 # registers and a symbolized backtrace before QEMU stops (code 63).
 if [ -n "$panictest" ]; then
