@@ -46,8 +46,8 @@ static int parse_line(const char *p, const char *end, struct bootcmd *c)
 	if (!verb[0])
 		return 0;
 	c->name[0] = c->args[0] = 0;
-	if (!strcmp(verb, "poweroff")) {
-		c->kind = BOOT_POWEROFF;
+	if (!strcmp(verb, "poweroff") || !strcmp(verb, "devcheck")) {
+		c->kind = verb[0] == 'p' ? BOOT_POWEROFF : BOOT_DEVCHECK;
 		char extra[2];
 		return next_word(&p, end, extra, sizeof(extra)) && !extra[0] ? 1 : -1;
 	}

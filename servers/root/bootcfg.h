@@ -4,13 +4,15 @@
  *   run NAME [ARGS...]    start boot module NAME and wait until it exits
  *   start NAME [ARGS...]  start it and go on
  *   poweroff              switch off once everything before has finished
+ *   devcheck              check that sigma0 gives this privileged task
+ *                         device memory (prints a test line)
  */
 #ifndef BOOTCFG_H
 #define BOOTCFG_H
 
 #include <l4/types.h>
 
-enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_POWEROFF };
+enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_POWEROFF, BOOT_DEVCHECK };
 
 #define BOOTCFG_MAX 64
 #define BOOTCFG_NAME 48

@@ -320,6 +320,21 @@ static const struct l4_kip_module *find_config(void)
 	return NULL;
 }
 
+/* The HPET's registers: device memory on every QEMU PC, described by no
+ * KIP memory descriptor. */
+#define HPET_PHYS 0xfed00000ull
+
+static void check_device_memory(void)
+{
+	u64 got = sigma0_get_region(HPET_PHYS, 12);
+	s64 rights = l4_kdebug(L4_KD_PROBE, HPET_PHYS, 0);
+	bool ok = got == HPET_PHYS && rights == (L4_R | L4_W);
+	printf("%sok - sigma0 maps device memory (HPET) to the privileged root task\n", ok ? "" : "not ");
+	bool again = sigma0_get_region(HPET_PHYS, 12) == 0;
+	printf("%sok - and only once\n", again ? "" : "not ");
+	failures += !ok + !again;
+}
+
 static struct bootcmd cmds[BOOTCFG_MAX];
 
 int main(void)
@@ -338,6 +353,10 @@ int main(void)
 		serve_until(never);
 	}
 	for (int i = 0; i < n; i++) {
+		if (cmds[i].kind == BOOT_DEVCHECK) {
+			check_device_memory();
+			continue;
+		}
 		if (cmds[i].kind == BOOT_POWEROFF) {
 			printf("root: all done, %d failures\n", failures);
 			l4_kdebug(L4_KD_POWEROFF, failures ? 1 : 0, 0);
