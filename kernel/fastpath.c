@@ -46,6 +46,8 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struc
 	struct tcb *dst = tids.obj[to >> L4_TID_VERSION_BITS];
 	if (unlikely(!dst || dst->tid != to || dst->state != TS_RECV || (dst->flags & (TF_HALTED | TF_KERNEL_MSG))))
 		return NULL;
+	if (unlikely(dst->timeout_at))
+		return NULL; /* its timeout must be cancelled: the general path does that */
 	if (unlikely(dst->wait_from != cur->tid && dst->wait_from != L4_ANYTHREAD))
 		return NULL;
 	if (unlikely(!sched_may_run_directly(dst)))

@@ -24,7 +24,52 @@ static bool accepts(struct tcb *rcv, struct tcb *snd)
 	       (rcv->wait_from == L4_ANYTHREAD || rcv->wait_from == snd->tid);
 }
 
-static bool timeout_supported(u32 t) { return t == L4_TIMEOUT_ZERO || t == L4_TIMEOUT_NEVER; }
+/* ---- finite timeouts ---------------------------------------------------------
+ * A thread blocked with a finite timeout sits in an unsorted list with its
+ * TSC deadline; the timer interrupt (every 1 ms) expires what is due, so a
+ * timeout ends within one tick after its deadline. */
+static struct tcb *timeout_list;
+
+static void timeout_start(struct tcb *t, u32 us)
+{
+	if (us == L4_TIMEOUT_NEVER)
+		return;
+	t->timeout_at = rdtsc() + (u64)us * (tsc_hz / 1000000) + 1;
+	t->tq_prev = NULL;
+	t->tq_next = timeout_list;
+	if (timeout_list)
+		timeout_list->tq_prev = t;
+	timeout_list = t;
+}
+
+void ipc_timeout_cancel(struct tcb *t)
+{
+	if (!t->timeout_at)
+		return;
+	if (t->tq_prev)
+		t->tq_prev->tq_next = t->tq_next;
+	else
+		timeout_list = t->tq_next;
+	if (t->tq_next)
+		t->tq_next->tq_prev = t->tq_prev;
+	t->timeout_at = 0;
+}
+
+static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase);
+static void sendq_remove(struct tcb *rcv, struct tcb *snd);
+
+void ipc_timeouts_expire(u64 now)
+{
+	for (struct tcb *t = timeout_list, *next; t; t = next) {
+		next = t->tq_next;
+		if (t->timeout_at > now)
+			continue;
+		if (t->state == TS_SEND)
+			sendq_remove(t->partner, t);
+		fail(t, L4_IPC_TIMEOUT, t->state == TS_RECV);
+		sched_make_ready(t); /* takes it off the list */
+	}
+}
 
 static bool msg_valid(u64 tag)
 {
@@ -153,9 +198,11 @@ static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase)
 static void finish_send(struct tcb *snd, struct tcb *rcv)
 {
 	l4_tid_t from = snd->recv_after;
+	ipc_timeout_cancel(snd); /* the send phase is over */
 	if (from == rcv->tid && snd->recv_timeout != L4_TIMEOUT_ZERO) {
 		snd->state = TS_RECV;
 		snd->wait_from = from;
+		timeout_start(snd, snd->recv_timeout); /* the receive phase begins now */
 		return;
 	}
 	if (from == rcv->tid)
@@ -195,6 +242,7 @@ static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts
 	cur->recv_after = from;
 	cur->recv_timeout = (u32)timeouts;
 	sendq_append(dst, cur);
+	timeout_start(cur, (u32)(timeouts >> 32));
 	sched_block(NULL);
 	if (!(cur->flags & TF_CONTINUE_RECV))
 		return false;
@@ -234,6 +282,7 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 	}
 	cur->state = TS_RECV;
 	cur->wait_from = from;
+	timeout_start(cur, timeout);
 	sched_block(woken);
 }
 
@@ -241,8 +290,8 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 {
 	u32 snd_timeout = timeouts >> 32, rcv_timeout = (u32)timeouts;
 	struct tcb *woken = NULL;
-	if (!timeout_supported(snd_timeout) || !timeout_supported(rcv_timeout) ||
-	    (to != L4_NILTHREAD && !(cur->flags & TF_KERNEL_MSG) && !msg_valid(cur->msg[0]))) {
+	(void)snd_timeout;
+	if (to != L4_NILTHREAD && !(cur->flags & TF_KERNEL_MSG) && !msg_valid(cur->msg[0])) {
 		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
 		return;
 	}

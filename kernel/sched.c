@@ -29,6 +29,7 @@ void switch_to(struct tcb *next)
 
 void sched_make_ready(struct tcb *t)
 {
+	ipc_timeout_cancel(t);
 	if (t->flags & TF_HALTED) {
 		t->state = TS_INACTIVE;
 		return;

@@ -58,6 +58,8 @@ struct tcb {
 	l4_tid_t wait_from;      /* TS_RECV: ANY or a thread */
 	l4_tid_t recv_after;     /* TS_SEND: receive phase to enter after sending */
 	u32 recv_timeout;        /* TS_SEND: that phase's timeout */
+	u64 timeout_at;          /* TSC deadline of the blocked phase, 0: none */
+	struct tcb *tq_next, *tq_prev; /* the list of threads with a deadline */
 
 	/* scheduling */
 	struct rq_node rq;
@@ -132,6 +134,8 @@ _Noreturn void sched_start(void);
 
 /* ipc.c */
 void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts);
+void ipc_timeout_cancel(struct tcb *t);
+void ipc_timeouts_expire(u64 now);
 void ipc_abort(struct tcb *t, enum l4_ipc_error err);
 void ipc_partner_gone(struct tcb *t);
 void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access);

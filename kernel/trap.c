@@ -76,6 +76,7 @@ void trap(struct frame *f)
 	bool from_user = (f->cs & 3) == 3;
 	if (f->vector == VEC_TIMER) {
 		lapic_eoi();
+		ipc_timeouts_expire(rdtsc());
 		sched_tick();
 	} else if (f->vector == VEC_SPURIOUS) {
 		return;

@@ -78,8 +78,10 @@ enum l4_ipc_error {
 #define L4_IPC_ERRCODE(tag) (L4_TAG_LABEL(tag))
 
 /* Timeouts (RDX): bits 32..63 send timeout, bits 0..31 receive timeout.
- * 0 = zero (do not block); 0xffffffff = infinite.  Finite values come with
- * [K3] and are rejected as L4_IPC_BADMSG until then. */
+ * 0 = zero (do not block); 0xffffffff = infinite; anything else is a
+ * relative timeout in microseconds for that phase (a receive phase that
+ * follows a send starts its timeout when the send is done).  Expiry is
+ * checked at every scheduler tick (1 ms). */
 #define L4_TIMEOUT_ZERO 0u
 #define L4_TIMEOUT_NEVER 0xffffffffu
 #define L4_TIMEOUTS(snd, rcv) (((u64)(snd) << 32) | (u32)(rcv))

@@ -230,6 +230,70 @@ static void test_receive_from_third_after_send(void)
 	l4_delete_thread(c);
 }
 
+/* ---- finite timeouts ---------------------------------------------------------- */
+
+static u64 us_since(u64 t0) { return (l4_rdtsc() - t0) * 1000000 / l4_kip()->tsc_hz; }
+
+static void silent_server(u64 arg)
+{
+	(void)arg;
+	struct l4_msg m;
+	l4_tid_t from;
+	l4_wait(&m, &from);          /* takes one message, never answers */
+	l4_receive(l4_myself(), &m);
+}
+
+static void send_after_yield(u64 to)
+{
+	l4_yield();
+	struct l4_msg m = { { L4_TAG_MAKE(55, 0, 0) } };
+	l4_send(to, &m);
+}
+
+static void test_finite_timeouts(void)
+{
+	l4_tid_t idle;
+	l4_create_thread(main_tid, l4_parent, &idle); /* never runs */
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	u64 t0 = l4_rdtsc();
+	u64 tag = l4_ipc(idle, L4_NILTHREAD, L4_TIMEOUTS(20000, L4_TIMEOUT_NEVER), &m, NULL);
+	u64 us = us_since(t0);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, false) && us >= 20000 && us < 2000000,
+	      "a 20 ms send timeout expires in the send phase after %llu us", us);
+	t0 = l4_rdtsc();
+	tag = l4_ipc(L4_NILTHREAD, idle, L4_TIMEOUTS(L4_TIMEOUT_NEVER, 5000), &m, NULL);
+	us = us_since(t0);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 5000 && us < 2000000,
+	      "a 5 ms receive timeout expires in the receive phase after %llu us", us);
+	t0 = l4_rdtsc();
+	tag = l4_ipc(L4_NILTHREAD, main_tid, L4_TIMEOUTS(0, 10000), &m, NULL);
+	us = us_since(t0);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 10000 && us < 2000000,
+	      "sleeping: receiving from oneself with a 10 ms timeout (%llu us)", us);
+	l4_delete_thread(idle);
+
+	l4_tid_t srv = l4_spawn_thread(silent_server, 0, stacks[6], STACK_SIZE);
+	t0 = l4_rdtsc();
+	m.mr[0] = L4_TAG_MAKE(1, 0, 0);
+	tag = l4_ipc(srv, srv, L4_TIMEOUTS(L4_TIMEOUT_NEVER, 20000), &m, NULL);
+	us = us_since(t0);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 20000,
+	      "a call whose reply does not come: the receive timeout expires (%llu us)", us);
+	l4_delete_thread(srv);
+
+	l4_tid_t s = l4_spawn_thread(send_after_yield, main_tid, stacks[7], STACK_SIZE);
+	tag = l4_ipc(L4_NILTHREAD, s, L4_TIMEOUTS(0, 1000000), &m, NULL);
+	CHECK(!l4_ipc_failed(tag) && L4_TAG_LABEL(tag) == 55, "a message within the timeout arrives");
+	l4_tid_t idle2;
+	l4_create_thread(main_tid, l4_parent, &idle2);
+	t0 = l4_rdtsc();
+	tag = l4_ipc(L4_NILTHREAD, idle2, L4_TIMEOUTS(0, 30000), &m, NULL);
+	us = us_since(t0);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 30000, "and the old timeout does not fire later (%llu us)", us);
+	l4_delete_thread(idle2);
+	l4_delete_thread(s);
+}
+
 static void test_bad_messages(void)
 {
 	l4_tid_t t = l4_spawn_thread(sleeper, 0, stacks[6], STACK_SIZE);
@@ -245,9 +309,6 @@ static void test_bad_messages(void)
 	m.mr[0] = L4_TAG_MAKE(1, 0, 0) | L4_TAG_PROPAGATE;
 	tag = l4_ipc(t, L4_NILTHREAD, L4_POLL, &m, NULL);
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "the reserved propagate bit: bad message");
-	m.mr[0] = L4_TAG_MAKE(1, 0, 0);
-	tag = l4_ipc(t, L4_NILTHREAD, L4_TIMEOUTS(1000, 0), &m, NULL);
-	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "finite timeout not supported yet: bad message");
 	l4_delete_thread(t);
 }
 
@@ -267,6 +328,7 @@ int main(void)
 	test_closed_receive();
 	test_call_zero_receive_timeout();
 	test_receive_from_third_after_send();
+	test_finite_timeouts();
 	test_bad_messages();
 	l4_delete_task(remote);
 	l4_delete_thread(local);

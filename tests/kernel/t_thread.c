@@ -2,6 +2,7 @@
  * control through exchange-registers, deletion, authority, and 1000 tasks
  * created and deleted without losing kernel memory. */
 #include "util.h"
+#include "../../lib/common/string.h"
 
 static test_stack_t stacks[6];
 static volatile u64 counter, flag;
@@ -139,6 +140,7 @@ static void make_grandchildren(u64 parent)
 
 static void test_orphans(void)
 {
+	memset(stacks[4], 0, STACK_SIZE); /* our own pages (and their kernel tables) first */
 	s64 before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
 	grandchildren = 0;
 	l4_tid_t t = l4_spawn_task(l4_mirror_pager_start(), make_grandchildren, main_tid, stacks[4], STACK_SIZE);
@@ -146,7 +148,8 @@ static void test_orphans(void)
 	l4_receive(t, &m);
 	CHECK(grandchildren == 5, "a child task creates 5 tasks of its own");
 	l4_delete_task(t);
-	CHECK(l4_kdebug(L4_KD_FREE_PAGES, 0, 0) == before, "deleting the child deletes them too: memory back");
+	s64 after = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
+	CHECK(after == before, "deleting the child deletes them too: memory back (%lld -> %lld)", before, after);
 }
 
 static void test_thousand_tasks(void)
