@@ -128,12 +128,109 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 	return L4_IPC_OK;
 }
 
-/* ---- transfer ------------------------------------------------------------ */
+/* ---- string items ----------------------------------------------------------
+ * Before anything of a message is delivered, every page its string items
+ * touch is checked: the sender's source pages readable, the receiver's
+ * buffer pages writable.  A missing page is faulted in by the thread that
+ * owns it, in its own context, and the IPC is then retried; so a string
+ * copy itself never faults and never leaves an IPC half done. */
 
-static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst)
+/* A page one side must fault in before the transfer can happen. */
+struct xfer_miss {
+	struct tcb *owner;
+	u64 addr;
+	unsigned access;
+};
+
+#define XFER_PENDING ((enum l4_ipc_error)100) /* internal: see struct xfer_miss */
+
+/* Is [addr, addr + len) mapped in s with the given access?  If not, *first
+ * is the first page that is not. */
+static bool range_present(struct space *s, u64 addr, u64 len, unsigned access, u64 *first)
+{
+	for (u64 a = addr & PAGE_MASK; a < addr + len; a += PAGE_SIZE) {
+		u64 pa;
+		unsigned rights;
+		if (!pt_lookup(s->pml4, a, &pa, &rights) || (rights & access) != access) {
+			*first = a < addr ? addr : a;
+			return false;
+		}
+	}
+	return true;
+}
+
+static bool user_range(u64 addr, u64 len) { return addr < L4_USER_MAP_END && len <= L4_USER_MAP_END - addr; }
+
+/* Checks src's string items against dst's receive buffers and finds the
+ * first missing page (miss->owner NULL if there is none). */
+static enum l4_ipc_error strings_probe(struct tcb *src, struct tcb *dst, struct xfer_miss *miss)
 {
 	u64 tag = src->msg[0];
-	unsigned u = L4_TAG_U(tag), n = u + L4_TAG_T(tag);
+	unsigned u = L4_TAG_U(tag), n = u + L4_TAG_T(tag), k = 0;
+	miss->owner = NULL;
+	for (unsigned i = u + 1; i < n; i += 2) {
+		u64 w0 = msg_word(src, i);
+		if ((w0 & 0xf) != L4_ITEM_STRING)
+			continue;
+		u64 len = L4_STRING_LEN(w0), addr = msg_word(src, i + 1);
+		if (len > L4_STRING_MAX || !user_range(addr, len))
+			return L4_IPC_BADMSG;
+		if ((dst->flags & TF_KERNEL_MSG) || k >= dst->utcb->buf_count || k >= L4_MAX_BUFFERS ||
+		    len > dst->utcb->buf[k].len || !user_range(dst->utcb->buf[k].addr, len))
+			return L4_IPC_OVERFLOW;
+		if (!range_present(src->space, addr, len, L4_R, &miss->addr)) {
+			*miss = (struct xfer_miss){ src, miss->addr, L4_R };
+			return L4_IPC_OK;
+		}
+		if (!range_present(dst->space, dst->utcb->buf[k].addr, len, L4_W, &miss->addr)) {
+			*miss = (struct xfer_miss){ dst, miss->addr, L4_W };
+			return L4_IPC_OK;
+		}
+		k++;
+	}
+	return L4_IPC_OK;
+}
+
+/* Copy [sa, sa + len) of src into [da, da + len) of dst, page piece by page
+ * piece through the direct map.  The pages were checked just before; a map
+ * item of the same message may have replaced one since: then XFER. */
+static enum l4_ipc_error copy_between(struct space *src, u64 sa, struct space *dst, u64 da, u64 len)
+{
+	while (len) {
+		u64 spa, dpa;
+		unsigned sr, dr;
+		if (!pt_lookup(src->pml4, sa, &spa, &sr) || !pt_lookup(dst->pml4, da, &dpa, &dr) || !(dr & L4_W))
+			return L4_IPC_XFER;
+		u64 chunk = PAGE_SIZE - (sa & 0xfff);
+		if (PAGE_SIZE - (da & 0xfff) < chunk)
+			chunk = PAGE_SIZE - (da & 0xfff);
+		if (chunk > len)
+			chunk = len;
+		memcpy(P2V(dpa), P2V(spa), chunk);
+		sa += chunk;
+		da += chunk;
+		len -= chunk;
+	}
+	return L4_IPC_OK;
+}
+
+static void set_msg_word(struct tcb *t, unsigned i, u64 v)
+{
+	if (i < L4_MR_REGS)
+		t->msg[i] = v;
+	else
+		t->utcb->mr[i] = v;
+}
+
+/* ---- transfer ------------------------------------------------------------ */
+
+static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst, struct xfer_miss *miss)
+{
+	u64 tag = src->msg[0];
+	unsigned u = L4_TAG_U(tag), n = u + L4_TAG_T(tag), k = 0;
+	enum l4_ipc_error e = strings_probe(src, dst, miss);
+	if (e || miss->owner)
+		return e ? e : XFER_PENDING; /* nothing delivered yet */
 	unsigned nregs = n < L4_MR_REGS ? n + 1 : L4_MR_REGS;
 	for (unsigned i = 1; i < nregs; i++)
 		dst->msg[i] = src->msg[i];
@@ -142,9 +239,16 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst)
 			dst->utcb->mr[i] = src->utcb->mr[i];
 	for (unsigned i = u + 1; i < n; i += 2) {
 		u64 w0 = msg_word(src, i);
-		if ((w0 & 0xd) != L4_ITEM_MAP)
-			return L4_IPC_BADMSG;
-		enum l4_ipc_error e = map_item(src, dst, w0, msg_word(src, i + 1));
+		if ((w0 & 0xf) == L4_ITEM_STRING) {
+			/* the receiver learns where the bytes went */
+			u64 len = L4_STRING_LEN(w0), buf = dst->utcb->buf[k++].addr;
+			e = copy_between(src->space, msg_word(src, i + 1), dst->space, buf, len);
+			set_msg_word(dst, i + 1, buf);
+		} else if ((w0 & 0xd) == L4_ITEM_MAP) {
+			e = map_item(src, dst, w0, msg_word(src, i + 1));
+		} else {
+			e = L4_IPC_BADMSG;
+		}
 		if (e)
 			return e;
 	}
@@ -168,6 +272,12 @@ static void sendq_append(struct tcb *rcv, struct tcb *snd)
 		h->sendq_prev->sendq_next = snd;
 		h->sendq_prev = snd;
 	}
+}
+
+static void sendq_prepend(struct tcb *rcv, struct tcb *snd)
+{
+	sendq_append(rcv, snd);
+	rcv->sendq_head = snd;
 }
 
 static void sendq_remove(struct tcb *rcv, struct tcb *snd)
@@ -212,26 +322,80 @@ static void finish_send(struct tcb *snd, struct tcb *rcv)
 	sched_make_ready(snd);
 }
 
+/* ---- faults for string copies ----------------------------------------------- */
+
+static u64 pager_ipc(struct tcb *t, u64 addr, u64 ip, unsigned access, u32 timeout);
+
+/* Fault addr in for t (the running thread) through its pager, with its
+ * transfer timeout; whether the page is now there with that access. */
+static bool fault_in(struct tcb *t, u64 addr, unsigned access)
+{
+	u64 pa;
+	unsigned rights;
+	if (t->pager == L4_NILTHREAD)
+		return false;
+	u64 r = pager_ipc(t, addr, TCB_FRAME(t)->rip, access, t->utcb->xfer_timeout);
+	return !(r & L4_TAG_ERROR) && pt_lookup(t->space->pml4, addr, &pa, &rights) &&
+	       (rights & access) == access;
+}
+
+/* The partner t must fault a page in before the transfer can happen: it
+ * runs again, does that in its own context and retries its IPC phase. */
+static void fault_later(struct tcb *t, const struct xfer_miss *miss, bool recv_phase)
+{
+	t->xfer_addr = miss->addr;
+	t->xfer_access = miss->access;
+	t->flags |= TF_XFER_FAULT | (recv_phase ? TF_XFER_RECV : 0);
+	sched_make_ready(t);
+}
+
+/* Run by a thread woken by fault_later: false if the fault failed (its IPC
+ * then ends with XFER). */
+static bool xfer_fault_pending(struct tcb *t)
+{
+	bool recv_phase = t->flags & TF_XFER_RECV;
+	t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV);
+	if (fault_in(t, t->xfer_addr, t->xfer_access))
+		return true;
+	fail(t, L4_IPC_XFER, recv_phase);
+	return false;
+}
+
 /* Send phase.  Returns false if the IPC ends here (error or send-only done
  * by the partner); *woken is the receiver made ready, if any. */
 static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts, struct tcb **woken)
 {
+	struct xfer_miss miss;
+again:;
 	struct tcb *dst = tcb_lookup(to);
 	if (!dst || dst == cur) {
 		fail(cur, L4_IPC_NOPARTNER, false);
 		return false;
 	}
 	if (accepts(dst, cur)) {
-		enum l4_ipc_error e = transfer(cur, dst);
-		if (e)
-			fail(dst, e, true);
-		sched_make_ready(dst);
-		if (e) {
-			fail(cur, e, false);
-			return false;
+		enum l4_ipc_error e = transfer(cur, dst, &miss);
+		if (e == XFER_PENDING && miss.owner == cur) {
+			if (!fault_in(cur, miss.addr, miss.access)) {
+				fail(cur, L4_IPC_XFER, false);
+				return false;
+			}
+			goto again;
 		}
-		*woken = dst;
-		return true;
+		if (e == XFER_PENDING && (u32)(timeouts >> 32) == L4_TIMEOUT_ZERO)
+			e = L4_IPC_XFER; /* the receiver's buffer is not there, and we cannot wait */
+		if (e == XFER_PENDING) {
+			fault_later(dst, &miss, true); /* then we block below until it receives again */
+		} else {
+			if (e)
+				fail(dst, e, true);
+			sched_make_ready(dst);
+			if (e) {
+				fail(cur, e, false);
+				return false;
+			}
+			*woken = dst;
+			return true;
+		}
 	}
 	if ((u32)(timeouts >> 32) == L4_TIMEOUT_ZERO) {
 		fail(cur, L4_IPC_TIMEOUT, false);
@@ -244,14 +408,28 @@ static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts
 	sendq_append(dst, cur);
 	timeout_start(cur, (u32)(timeouts >> 32));
 	sched_block(NULL);
+	if (cur->flags & TF_XFER_FAULT) {
+		/* woken to fault: for this send, or for the receive phase the
+		 * partner moved us on to after taking the message */
+		bool for_receive = cur->flags & TF_XFER_RECV;
+		if (!xfer_fault_pending(cur))
+			return false;
+		if (for_receive)
+			return true;
+		goto again;
+	}
 	if (!(cur->flags & TF_CONTINUE_RECV))
 		return false;
 	cur->flags &= ~TF_CONTINUE_RECV;
 	return true;
 }
 
+static void sendq_prepend(struct tcb *rcv, struct tcb *snd);
+
 static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tcb *woken)
 {
+	struct xfer_miss miss;
+again:;
 	struct tcb *src = NULL;
 	if (from == L4_ANYTHREAD) {
 		src = cur->sendq_head;
@@ -266,7 +444,20 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 	}
 	if (src) {
 		sendq_remove(cur, src);
-		enum l4_ipc_error e = transfer(src, cur);
+		enum l4_ipc_error e = transfer(src, cur, &miss);
+		if (e == XFER_PENDING && miss.owner == cur) {
+			sendq_prepend(cur, src); /* it stays first in line */
+			src->partner = cur;
+			if (!fault_in(cur, miss.addr, miss.access)) {
+				fail(cur, L4_IPC_XFER, true);
+				return;
+			}
+			goto again;
+		}
+		if (e == XFER_PENDING) {
+			fault_later(src, &miss, false); /* it sends again once it has the page */
+			goto again;
+		}
 		if (e) {
 			fail(src, e, false);
 			fail(cur, e, true);
@@ -284,6 +475,23 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 	cur->wait_from = from;
 	timeout_start(cur, timeout);
 	sched_block(woken);
+	if ((cur->flags & TF_XFER_FAULT) && xfer_fault_pending(cur)) {
+		woken = NULL;
+		goto again;
+	}
+}
+
+/* A thread blocked by the fast path resumes through its frame
+ * (resume_frame); one woken to fault in a receive buffer does that here and
+ * receives again. */
+void ipc_resume_hook(void)
+{
+	struct tcb *t = current;
+	if (likely(!(t->flags & TF_XFER_FAULT)))
+		return;
+	l4_tid_t from = t->wait_from; /* the fault's own IPC changes it */
+	if (xfer_fault_pending(t))
+		ipc(t, L4_NILTHREAD, from, L4_TIMEOUTS(L4_TIMEOUT_ZERO, L4_TIMEOUT_NEVER));
 }
 
 void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
@@ -307,7 +515,11 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 /* Abort t's IPC in whichever phase it is blocked. */
 void ipc_abort(struct tcb *t, enum l4_ipc_error err)
 {
-	if (t->flags & TF_CONTINUE_RECV) { /* ready, its open receive not yet begun */
+	if (t->flags & TF_XFER_FAULT) { /* ready, to fault for a string copy */
+		bool recv = t->flags & TF_XFER_RECV;
+		t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV);
+		fail(t, err, recv);
+	} else if (t->flags & TF_CONTINUE_RECV) { /* ready, its open receive not yet begun */
 		t->flags &= ~TF_CONTINUE_RECV;
 		fail(t, err, true);
 	} else if (t->state == TS_SEND) {
@@ -340,8 +552,8 @@ void ipc_partner_gone(struct tcb *t)
 	}
 }
 
-/* The kernel turns a user page fault into a call to the thread's pager. */
-void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access)
+/* A page-fault message to t's pager on t's behalf; returns the reply tag. */
+static u64 pager_ipc(struct tcb *t, u64 addr, u64 ip, unsigned access, u32 timeout)
 {
 	t->kmsg[0] = L4_TAG_MAKE(L4_LABEL_PAGEFAULT | access, 3, 0);
 	t->kmsg[1] = addr;
@@ -349,10 +561,16 @@ void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access)
 	t->kmsg[3] = t->space->id;
 	t->msg = t->kmsg;
 	t->flags |= TF_KERNEL_MSG;
-	ipc(t, t->pager, t->pager, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER));
+	ipc(t, t->pager, t->pager, L4_TIMEOUTS(timeout, timeout));
 	t->flags &= ~TF_KERNEL_MSG;
 	t->msg = TCB_FRAME(t)->mr;
-	u64 result = t->kmsg[0];
+	return t->kmsg[0];
+}
+
+/* The kernel turns a user page fault into a call to the thread's pager. */
+void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access)
+{
+	u64 result = pager_ipc(t, addr, ip, access, L4_TIMEOUT_NEVER);
 	if ((result & L4_TAG_ERROR) && L4_IPC_ERRCODE(result) != L4_IPC_CANCELLED && t->state != TS_DEAD) {
 		char why[96];
 		ksnprintf(why, sizeof(why), "page fault at %llx (ip %llx), pager IPC error %llu",

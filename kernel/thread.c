@@ -36,6 +36,7 @@ static bool utcb_setup(struct tcb *t)
 	}
 	u->self = t->utcb_uva;
 	u->my_tid = t->tid;
+	u->xfer_timeout = L4_TIMEOUT_NEVER;
 	t->utcb = u;
 	return true;
 }

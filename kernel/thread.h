@@ -35,6 +35,8 @@ enum thread_state {
 #define TF_HALTED 0x1        /* ExchangeRegisters halt; also "not yet started" */
 #define TF_CONTINUE_RECV 0x2 /* send done by partner; run the open receive */
 #define TF_KERNEL_MSG 0x4    /* current IPC carries a kernel message (fault) */
+#define TF_XFER_FAULT 0x8    /* ready to fault in xfer_addr for a string copy */
+#define TF_XFER_RECV 0x10    /* ... for its receive phase (else its send phase) */
 
 /*
  * One page per thread: the TCB at the bottom, the kernel stack above it,
@@ -59,6 +61,8 @@ struct tcb {
 	l4_tid_t recv_after;     /* TS_SEND: receive phase to enter after sending */
 	u32 recv_timeout;        /* TS_SEND: that phase's timeout */
 	u64 timeout_at;          /* TSC deadline of the blocked phase, 0: none */
+	u64 xfer_addr;           /* TF_XFER_FAULT: the page to fault in */
+	unsigned xfer_access;
 	struct tcb *tq_next, *tq_prev; /* the list of threads with a deadline */
 
 	/* scheduling */
@@ -139,6 +143,7 @@ void ipc_timeouts_expire(u64 now);
 void ipc_abort(struct tcb *t, enum l4_ipc_error err);
 void ipc_partner_gone(struct tcb *t);
 void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access);
+void ipc_resume_hook(void);
 
 /* syscall.c */
 struct frame *syscall_dispatch(struct frame *f);

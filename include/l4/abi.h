@@ -74,6 +74,7 @@ enum l4_ipc_error {
 	L4_IPC_OVERFLOW = 4,    /* message does not fit the receiver */
 	L4_IPC_BADMSG = 5,      /* malformed message (word counts, typed items) */
 	L4_IPC_MAPFAIL = 6,     /* a map item could not be installed */
+	L4_IPC_XFER = 7,        /* a string copy met memory its pager did not map */
 };
 #define L4_IPC_ERRCODE(tag) (L4_TAG_LABEL(tag))
 
@@ -180,13 +181,31 @@ enum l4_kdebug_op {
 #define L4_USER_MAP_END L4_UTCB_AREA        /* tasks may map below this */
 #define L4_IMAGE_BASE 0x0000004000000000ull /* where L4 programs are linked (256 GiB) */
 
+/* ---- string items --------------------------------------------------------
+ * Two typed words: [length << 4 | L4_ITEM_STRING] [address].  The kernel
+ * copies the bytes from the sender's address space straight into the
+ * receiver's next receive buffer (UTCB buf[]); the receiver's copy of the
+ * item then names that buffer and the length.  A missing page on either
+ * side is faulted in through that side's pager and the IPC retried. */
+#define L4_ITEM_STRING 0x4ull
+#define L4_STRING_MAX (4ull << 20) /* bytes per item */
+#define L4_MAX_BUFFERS 4
+#define L4_STRING_ITEM(len) (((u64)(len) << 4) | L4_ITEM_STRING)
+#define L4_STRING_LEN(w0) ((w0) >> 4)
+
 /* ---- UTCB: one page per thread, GS base points at it ------------------- */
 struct l4_utcb {
 	u64 self;             /* address of this UTCB (read via %gs:0) */
 	l4_tid_t my_tid;      /* this thread's ID */
 	l4_fpage_t rcv_window;/* where map items may land (nil fpage: refuse) */
 	u64 user_handle;      /* free for the runtime */
-	u64 reserved[4];
+	u32 xfer_timeout;     /* for page faults in string copies (like IPC
+			       * timeouts; the kernel starts it at never) */
+	u32 buf_count;        /* receive buffers for string items, in order */
+	struct l4_buffer {
+		u64 addr, len;
+	} buf[L4_MAX_BUFFERS];
+	u64 reserved[2];
 	u64 mr[L4_MR_COUNT];  /* message registers; MR8..MR63 are used */
 };
 

@@ -140,6 +140,7 @@ syscall_entry:
 	.globl resume_frame
 resume_frame:
 	popq %rsp
+	call ipc_resume_hook       /* work left for it: a string-copy fault */
 	jmp ret_to_user
 
 /* void switch_stack(u64 *save_sp, u64 new_sp): save the callee-saved
