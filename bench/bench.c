@@ -167,6 +167,48 @@ static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2
 	report(name, total, MAP_ITERATIONS);
 }
 
+/* ---- strings ------------------------------------------------------------------ */
+
+#define STRING_ITERATIONS 20000
+static u8 string_src[64 * 1024] __attribute__((aligned(4096)));
+static u8 string_dst[64 * 1024] __attribute__((aligned(4096)));
+
+/* Receives strings into string_dst, replies with nothing. */
+static void string_server(u64 arg)
+{
+	(void)arg;
+	struct l4_utcb *u = l4_utcb();
+	struct l4_msg m;
+	l4_tid_t client;
+	u->buf_count = 1;
+	u->buf[0].addr = (u64)string_dst;
+	u->buf[0].len = sizeof(string_dst);
+	l4_wait(&m, &client);
+	for (;;) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 0);
+		l4_reply_wait(client, &m, &client);
+	}
+}
+
+/* One-way cost of an IPC carrying a string of len bytes: a call with the
+ * string and an empty reply, less one plain one-way IPC. */
+static void string_ipc(const char *name, l4_tid_t server, u64 len, u64 oneway)
+{
+	struct l4_msg m;
+	u64 total = 0;
+	for (int i = 0; i < STRING_ITERATIONS + 100; i++) {
+		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+		m.mr[1] = L4_STRING_ITEM(len);
+		m.mr[2] = (u64)string_src;
+		u64 t0 = l4_rdtsc();
+		l4_call(server, &m);
+		if (i >= 100) /* the first ones fault the buffers in */
+			total += l4_rdtsc() - t0;
+	}
+	u64 per = (total + STRING_ITERATIONS / 2) / STRING_ITERATIONS - loop_overhead;
+	printf("BENCH %s %llu insns\n", name, per - oneway);
+}
+
 /* The one-way cost of an IPC carrying a map item for one page: a call with
  * the item (the page is unmapped again outside the timed part) and an empty
  * reply, less one plain one-way IPC. */
@@ -211,6 +253,12 @@ int main(int argc, char **argv)
 	rtt(NULL, "ipc_inter_oneway_8w", inter, 8);
 	rtt(NULL, "ipc_inter_oneway_64w", inter, 63);
 	l4_delete_task(inter);
+	memset(string_src, 1, sizeof(string_src));
+	memset(string_dst, 0, sizeof(string_dst));
+	l4_tid_t strings = l4_spawn_task(pager, string_server, 0, stack_b, sizeof(stack_b));
+	string_ipc("ipc_string_4k", strings, 4096, oneway);
+	string_ipc("ipc_string_64k", strings, 65536, oneway);
+	l4_delete_task(strings);
 
 	map_page[0] = 1;
 	l4_tid_t srv = l4_spawn_task(pager, window_server, L4_FPAGE(WIN, 12, 0), stack_b, sizeof(stack_b));

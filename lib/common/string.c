@@ -2,14 +2,15 @@
  * emit calls to memset/memcpy itself. */
 #include "string.h"
 
-/* Word at a time where both ends allow it: the kernel clears whole pages. */
+/* Whole words with REP STOSQ/MOVSQ where the start is aligned: the kernel
+ * clears whole pages and copies string items with these. */
 void *memset(void *d, int c, usize n)
 {
 	u8 *p = d;
-	if (((uptr)p & 7) == 0) {
-		u64 w = 0x0101010101010101ull * (u8)c;
-		for (; n >= 8; n -= 8, p += 8)
-			*(u64 *)p = w;
+	if (((uptr)p & 7) == 0 && n >= 8) {
+		u64 w = 0x0101010101010101ull * (u8)c, words = n / 8;
+		__asm__ volatile("rep stosq" : "+D"(p), "+c"(words) : "a"(w) : "memory");
+		n &= 7;
 	}
 	while (n--)
 		*p++ = (u8)c;
@@ -20,9 +21,11 @@ void *memcpy(void *d, const void *s, usize n)
 {
 	u8 *dp = d;
 	const u8 *sp = s;
-	if ((((uptr)dp | (uptr)sp) & 7) == 0)
-		for (; n >= 8; n -= 8, dp += 8, sp += 8)
-			*(u64 *)dp = *(const u64 *)sp;
+	if ((((uptr)dp | (uptr)sp) & 7) == 0 && n >= 8) {
+		usize words = n / 8;
+		__asm__ volatile("rep movsq" : "+D"(dp), "+S"(sp), "+c"(words) : : "memory");
+		n &= 7;
+	}
 	while (n--)
 		*dp++ = *sp++;
 	return d;
