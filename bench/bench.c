@@ -33,12 +33,14 @@ static u64 measure_empty_loop(void)
 	return (t1 - t0 + ITERATIONS / 2) / ITERATIONS;
 }
 
-static void null_syscall(void)
+static u64 null_syscall(void)
 {
 	u64 t0 = l4_rdtsc();
 	for (int i = 0; i < ITERATIONS; i++)
 		l4_kdebug(L4_KD_NOP, 0, 0);
-	report("null_syscall", l4_rdtsc() - t0, ITERATIONS);
+	u64 total = l4_rdtsc() - t0;
+	report("null_syscall", total, ITERATIONS);
+	return (total + ITERATIONS / 2) / ITERATIONS - loop_overhead;
 }
 
 /* Echo server: waits for a call, replies and waits again, forever. */
@@ -244,11 +246,12 @@ int main(int argc, char **argv)
 	}
 	printf("bench: TSC %llu kHz, %d iterations, loop overhead %llu insns (subtracted)\n",
 	       k->tsc_hz / 1000, ITERATIONS, loop_overhead);
-	null_syscall();
+	u64 null = null_syscall();
 	l4_tid_t intra = l4_spawn_thread(echo_server, 0, stack_a, sizeof(stack_a));
 	rtt("ipc_intra_rtt", "ipc_intra_oneway", intra, 0);
 	l4_tid_t inter = l4_spawn_task(pager, echo_server, 0, stack_b, sizeof(stack_b));
 	u64 oneway = rtt("ipc_inter_rtt", "ipc_inter_oneway", inter, 0);
+	printf("bench: ipc_inter_oneway / null_syscall = %llu.%02llu\n", oneway / null, oneway * 100 / null % 100);
 	rtt(NULL, "ipc_inter_oneway_7w", inter, 7);
 	rtt(NULL, "ipc_inter_oneway_8w", inter, 8);
 	rtt(NULL, "ipc_inter_oneway_64w", inter, 63);

@@ -123,6 +123,14 @@ static void receive_from_arg(u64 arg)
 	blocked_result = l4_receive(arg, &m);
 }
 
+static volatile u64 poll_result;
+
+static void send_blocking(u64 to)
+{
+	struct l4_msg m = { { L4_TAG_MAKE(9, 0, 0) } };
+	poll_result = l4_send(to, &m);
+}
+
 static void sleeper(u64 arg)
 {
 	(void)arg;
@@ -143,6 +151,19 @@ static void test_partner_deleted_and_cancel(void)
 	      "partner deleted while waited for: no partner, receive phase (%llx)", (u64)blocked_result);
 	l4_delete_thread(waiter);
 
+	/* the other way round: a sender whose receiver is deleted mid-IPC */
+	l4_tid_t never_receives;
+	l4_create_thread(main_tid, l4_parent, &never_receives);
+	poll_result = 0;
+	l4_tid_t sender = l4_spawn_thread(send_blocking, never_receives, stacks[5], STACK_SIZE);
+	yield_n(3);
+	CHECK(thread_state(sender) & L4_EXREG_STATE_SENDING, "a sender blocks on a receiver that never receives");
+	l4_delete_thread(never_receives);
+	yield_n(3);
+	CHECK(ipc_error(poll_result, L4_IPC_NOPARTNER, false), "receiver deleted mid-IPC: no partner, send phase (%llx)",
+	      (u64)poll_result);
+	l4_delete_thread(sender);
+
 	blocked_result = 0;
 	waiter = l4_spawn_thread(receive_from_arg, L4_ANYTHREAD, stacks[4], STACK_SIZE);
 	yield_n(3);
@@ -152,8 +173,6 @@ static void test_partner_deleted_and_cancel(void)
 	CHECK(ipc_error(blocked_result, L4_IPC_CANCELLED, true), "cancelled receive reports cancelled");
 	l4_delete_thread(waiter);
 }
-
-static volatile u64 poll_result;
 
 static void send_poll(u64 to)
 {
