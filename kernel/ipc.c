@@ -4,8 +4,9 @@
  * A blocked thread never finishes its own IPC: the partner that unblocks
  * it performs the transfer, sets its result and, for a call, moves it on to
  * its receive phase.  So when a blocked thread runs again its IPC is done
- * (or failed), except after an open receive that follows a send
- * (TF_CONTINUE_RECV), which it runs itself.
+ * (or failed), except in two cases it handles itself: an open receive that
+ * follows a send (TF_CONTINUE_RECV), and a page it must fault in before a
+ * string copy can happen (TF_XFER_FAULT), after which it retries.
  */
 #include "thread.h"
 #include "arch/x86_64/paging.h"
@@ -424,8 +425,6 @@ again:;
 	return true;
 }
 
-static void sendq_prepend(struct tcb *rcv, struct tcb *snd);
-
 static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tcb *woken)
 {
 	struct xfer_miss miss;
@@ -496,9 +495,8 @@ void ipc_resume_hook(void)
 
 void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 {
-	u32 snd_timeout = timeouts >> 32, rcv_timeout = (u32)timeouts;
+	u32 rcv_timeout = (u32)timeouts;
 	struct tcb *woken = NULL;
-	(void)snd_timeout;
 	if (to != L4_NILTHREAD && !(cur->flags & TF_KERNEL_MSG) && !msg_valid(cur->msg[0])) {
 		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
 		return;

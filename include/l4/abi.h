@@ -8,7 +8,7 @@
 
 #include <l4/types.h>
 
-#define L4_ABI_VERSION 1
+#define L4_ABI_VERSION 2 /* 2: UTCB with transfer timeout and receive buffers */
 
 /* ---- system-call numbers (RAX on SYSCALL) ---------------------------- */
 enum l4_syscall {
@@ -52,7 +52,7 @@ enum l4_error {
 /* ---- IPC ---------------------------------------------------------------
  * Message tag (MR0):
  *   bits  0..5   u: untyped words that follow (MR1..MRu), u <= 63
- *   bits  6..11  t: typed words after them (2 per map item)
+ *   bits  6..11  t: typed words after them (2 per map, grant or string item)
  *   bit  12      P: propagate (reserved, must be 0)
  *   bit  14      R: error occurred in the receive phase (with E)
  *   bit  15      E: error; the label then holds an enum l4_ipc_error
