@@ -75,20 +75,6 @@ static u64 rtt(const char *rtt_name, const char *oneway_name, l4_tid_t server, u
 	return (total + ITERATIONS) / (2 * ITERATIONS) - loop_overhead / 2;
 }
 
-/* A 2 MiB-aligned 2 MiB of RAM from sigma0, as one 2 MiB page. */
-static u64 get_superpage(void)
-{
-	const struct l4_kip *k = l4_kip();
-	for (u32 i = 0; i < k->n_mem; i++) {
-		if (k->mem[i].type != L4_MEM_FREE)
-			continue;
-		u64 end = k->mem[i].base + k->mem[i].size;
-		for (u64 a = (k->mem[i].base + 0x1fffff) & ~0x1fffffull; a + 0x200000 <= end; a += 0x200000)
-			if (sigma0_get_region(a, 21) == a)
-				return a;
-	}
-	return 0;
-}
 
 /* ---- page faults served by a user-level pager -------------------------------- */
 
@@ -268,7 +254,7 @@ int main(int argc, char **argv)
 	map_page_ipc(srv, oneway);
 	map_unmap("map_unmap_4k", srv, (u64)map_page, 12, WIN);
 	l4_delete_task(srv);
-	u64 big = get_superpage();
+	u64 big = sigma0_get_superpage();
 	srv = l4_spawn_task(pager, window_server, L4_FPAGE(WIN2M, 21, 0), stack_b, sizeof(stack_b));
 	if (big && l4_kdebug(L4_KD_PROBE, big, 0) & L4_KD_PROBE_2M)
 		map_unmap("map_unmap_2m", srv, big, 21, WIN2M);

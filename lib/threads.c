@@ -106,3 +106,17 @@ u64 sigma0_get_page(u64 pa) { return sigma0_request(L4_FPAGE(pa, 12, L4_RWX)); }
 u64 sigma0_get_any_page(void) { return sigma0_request(L4_FPAGE(~0ull, 12, L4_RWX)); }
 
 u64 sigma0_get_region(u64 pa, unsigned log2) { return sigma0_request(L4_FPAGE(pa, log2, L4_RWX)); }
+
+u64 sigma0_get_superpage(void)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_mem; i++) {
+		if (k->mem[i].type != L4_MEM_FREE)
+			continue;
+		u64 end = k->mem[i].base + k->mem[i].size;
+		for (u64 a = (k->mem[i].base + 0x1fffff) & ~0x1fffffull; a + 0x200000 <= end; a += 0x200000)
+			if (sigma0_get_region(a, 21) == a)
+				return a;
+	}
+	return 0;
+}

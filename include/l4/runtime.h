@@ -26,6 +26,8 @@ u64 sigma0_get_page(u64 pa);
 /* A size-aligned region of 2^log2 bytes at physical pa (RAM, or device
  * memory for privileged tasks); pa on success, 0 on refusal. */
 u64 sigma0_get_region(u64 pa, unsigned log2);
+/* A 2 MiB-aligned 2 MiB of RAM that sigma0 still has (one 2 MiB page), or 0. */
+u64 sigma0_get_superpage(void);
 
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);

@@ -263,24 +263,10 @@ static void test_sigma0(void)
 	CHECK(sigma0_get_page(0xfebf0000ull) == 0, "and device memory to an unprivileged task");
 }
 
-/* A 2 MiB-aligned 2 MiB of RAM that sigma0 still has. */
-static u64 get_superpage(void)
-{
-	const struct l4_kip *k = l4_kip();
-	for (u32 i = 0; i < k->n_mem; i++) {
-		if (k->mem[i].type != L4_MEM_FREE)
-			continue;
-		for (u64 a = (k->mem[i].base + 0x1fffff) & ~0x1fffffull; a + 0x200000 <= k->mem[i].base + k->mem[i].size;
-		     a += 0x200000)
-			if (sigma0_get_region(a, 21) == a)
-				return a;
-	}
-	return 0;
-}
 
 static void test_superpages(void)
 {
-	u64 big = get_superpage();
+	u64 big = sigma0_get_superpage();
 	CHECK(big && l4_kdebug(L4_KD_PROBE, big, 0) == (L4_RWX | L4_KD_PROBE_2M),
 	      "sigma0 maps a 2 MiB region as one 2 MiB page (%llx)", big);
 	l4_tid_t c = child(0);
