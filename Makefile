@@ -37,7 +37,8 @@ deps:
 
 # ---- kernel ------------------------------------------------------------
 # Two builds: build/kernel.* with the IPC fast path, build/kernel-nofp.*
-# without it (CONFIG_FASTPATH=0), for the slow-path test run and bench.
+# without it (CONFIG_FASTPATH=0) and with freed kernel pages poisoned
+# (KMEM_POISON), for the second test run and the slow-path bench.
 define kernel_build # $(1): object directory, $(2): output name, $(3): extra flags
 $(B)/$(1)/%.o: %.c | deps
 	@mkdir -p $$(dir $$@)
@@ -63,7 +64,7 @@ $(B)/$(2).bin: $(B)/$(2).elf
 endef
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld
 $(eval $(call kernel_build,k,kernel,))
-$(eval $(call kernel_build,k-nofp,kernel-nofp,-DCONFIG_FASTPATH=0))
+$(eval $(call kernel_build,k-nofp,kernel-nofp,-DCONFIG_FASTPATH=0 -DKMEM_POISON))
 
 # ---- user programs -----------------------------------------------------
 $(B)/u/%.o: %.c | deps

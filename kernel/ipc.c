@@ -145,19 +145,23 @@ struct xfer_miss {
 
 #define XFER_PENDING ((enum l4_ipc_error)100) /* internal: see struct xfer_miss */
 
-/* Is [addr, addr + len) mapped in s with the given access?  If not, *first
- * is the first page that is not. */
-static bool range_present(struct space *s, u64 addr, u64 len, unsigned access, u64 *first)
+enum range_state { RANGE_OK, RANGE_MISSING, RANGE_DEVICE };
+
+/* Is [addr, addr + len) mapped in s with the given access?  If a page is
+ * missing, *first is the first one.  Device memory (mapped uncached) is
+ * not RAM that the kernel's direct map may touch: strings cannot use it. */
+static enum range_state range_check(struct space *s, u64 addr, u64 len, unsigned access, u64 *first)
 {
-	for (u64 a = addr & PAGE_MASK; a < addr + len; a += PAGE_SIZE) {
-		u64 pa;
-		unsigned rights;
-		if (!pt_lookup(s->pml4, a, &pa, &rights) || (rights & access) != access) {
+	for (u64 a = addr & PAGE_MASK; len && a < addr + len; a += PAGE_SIZE) {
+		struct pt_leaf l;
+		if (!pt_find(s->pml4, a, &l) || (pt_entry_rights(*l.entry) & access) != access) {
 			*first = a < addr ? addr : a;
-			return false;
+			return RANGE_MISSING;
 		}
+		if (*l.entry & PTE_PCD)
+			return RANGE_DEVICE;
 	}
-	return true;
+	return RANGE_OK;
 }
 
 static bool user_range(u64 addr, u64 len) { return addr < L4_USER_MAP_END && len <= L4_USER_MAP_END - addr; }
@@ -179,14 +183,18 @@ static enum l4_ipc_error strings_probe(struct tcb *src, struct tcb *dst, struct 
 		if ((dst->flags & TF_KERNEL_MSG) || k >= dst->utcb->buf_count || k >= L4_MAX_BUFFERS ||
 		    len > dst->utcb->buf[k].len || !user_range(dst->utcb->buf[k].addr, len))
 			return L4_IPC_OVERFLOW;
-		if (!range_present(src->space, addr, len, L4_R, &miss->addr)) {
+		enum range_state rs = range_check(src->space, addr, len, L4_R, &miss->addr);
+		if (rs == RANGE_MISSING) {
 			*miss = (struct xfer_miss){ src, miss->addr, L4_R };
 			return L4_IPC_OK;
 		}
-		if (!range_present(dst->space, dst->utcb->buf[k].addr, len, L4_W, &miss->addr)) {
+		enum range_state rd = range_check(dst->space, dst->utcb->buf[k].addr, len, L4_W, &miss->addr);
+		if (rd == RANGE_MISSING) {
 			*miss = (struct xfer_miss){ dst, miss->addr, L4_W };
 			return L4_IPC_OK;
 		}
+		if (rs == RANGE_DEVICE || rd == RANGE_DEVICE)
+			return L4_IPC_XFER;
 		k++;
 	}
 	return L4_IPC_OK;
@@ -198,10 +206,11 @@ static enum l4_ipc_error strings_probe(struct tcb *src, struct tcb *dst, struct 
 static enum l4_ipc_error copy_between(struct space *src, u64 sa, struct space *dst, u64 da, u64 len)
 {
 	while (len) {
-		u64 spa, dpa;
-		unsigned sr, dr;
-		if (!pt_lookup(src->pml4, sa, &spa, &sr) || !pt_lookup(dst->pml4, da, &dpa, &dr) || !(dr & L4_W))
+		struct pt_leaf sl, dl;
+		if (!pt_find(src->pml4, sa, &sl) || !pt_find(dst->pml4, da, &dl) ||
+		    !(pt_entry_rights(*dl.entry) & L4_W) || ((*sl.entry | *dl.entry) & PTE_PCD))
 			return L4_IPC_XFER;
+		u64 spa = sl.pa + (sa - sl.base), dpa = dl.pa + (da - dl.base);
 		u64 chunk = PAGE_SIZE - (sa & 0xfff);
 		if (PAGE_SIZE - (da & 0xfff) < chunk)
 			chunk = PAGE_SIZE - (da & 0xfff);
@@ -329,36 +338,53 @@ static u64 pager_ipc(struct tcb *t, u64 addr, u64 ip, unsigned access, u32 timeo
 
 /* Fault addr in for t (the running thread) through its pager, with its
  * transfer timeout; whether the page is now there with that access. */
-static bool fault_in(struct tcb *t, u64 addr, unsigned access)
+/* Returns L4_IPC_OK if the page is now there with that access, CANCELLED
+ * if the fault was cancelled, else XFER.  A pager that is the partner
+ * blocked on us could never answer: XFER at once. */
+static enum l4_ipc_error fault_in(struct tcb *t, u64 addr, unsigned access, struct tcb *partner)
 {
 	u64 pa;
 	unsigned rights;
-	if (t->pager == L4_NILTHREAD)
-		return false;
+	if (t->pager == L4_NILTHREAD || (partner && t->pager == partner->tid))
+		return L4_IPC_XFER;
 	u64 r = pager_ipc(t, addr, TCB_FRAME(t)->rip, access, t->utcb->xfer_timeout);
-	return !(r & L4_TAG_ERROR) && pt_lookup(t->space->pml4, addr, &pa, &rights) &&
-	       (rights & access) == access;
+	if ((r & L4_TAG_ERROR) && L4_IPC_ERRCODE(r) == L4_IPC_CANCELLED)
+		return L4_IPC_CANCELLED;
+	bool ok = !(r & L4_TAG_ERROR) && pt_lookup(t->space->pml4, addr, &pa, &rights) && (rights & access) == access;
+	return ok ? L4_IPC_OK : L4_IPC_XFER;
 }
 
 /* The partner t must fault a page in before the transfer can happen: it
- * runs again, does that in its own context and retries its IPC phase. */
-static void fault_later(struct tcb *t, const struct xfer_miss *miss, bool recv_phase)
+ * runs again, does that in its own context and retries its IPC phase (or,
+ * with fail_after, then fails: its partner could not wait).  cur is the
+ * thread that found the page missing. */
+static void fault_later(struct tcb *t, const struct xfer_miss *miss, bool recv_phase, struct tcb *cur,
+			bool fail_after)
 {
 	t->xfer_addr = miss->addr;
 	t->xfer_access = miss->access;
-	t->flags |= TF_XFER_FAULT | (recv_phase ? TF_XFER_RECV : 0);
+	t->xfer_partner = cur->tid;
+	t->flags |= TF_XFER_FAULT | (recv_phase ? TF_XFER_RECV : 0) | (fail_after ? TF_XFER_FAIL : 0);
 	sched_make_ready(t);
 }
 
-/* Run by a thread woken by fault_later: false if the fault failed (its IPC
- * then ends with XFER). */
+/* Run by a thread woken by fault_later: false if its IPC ends here (the
+ * fault failed: then the partner waiting for it fails too). */
 static bool xfer_fault_pending(struct tcb *t)
 {
-	bool recv_phase = t->flags & TF_XFER_RECV;
-	t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV);
-	if (fault_in(t, t->xfer_addr, t->xfer_access))
+	bool recv_phase = t->flags & TF_XFER_RECV, fail_after = t->flags & TF_XFER_FAIL;
+	t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV | TF_XFER_FAIL);
+	enum l4_ipc_error e = fault_in(t, t->xfer_addr, t->xfer_access, tcb_lookup(t->xfer_partner));
+	if (e == L4_IPC_OK && !fail_after)
 		return true;
-	fail(t, L4_IPC_XFER, recv_phase);
+	fail(t, e == L4_IPC_OK ? L4_IPC_XFER : e, recv_phase);
+	struct tcb *p = tcb_lookup(t->xfer_partner);
+	if (recv_phase && p && p->state == TS_SEND && p->partner == t) {
+		/* the sender that waits for us to take its message: it fails too */
+		sendq_remove(t, p);
+		fail(p, L4_IPC_XFER, false);
+		sched_make_ready(p);
+	}
 	return false;
 }
 
@@ -376,16 +402,24 @@ again:;
 	if (accepts(dst, cur)) {
 		enum l4_ipc_error e = transfer(cur, dst, &miss);
 		if (e == XFER_PENDING && miss.owner == cur) {
-			if (!fault_in(cur, miss.addr, miss.access)) {
-				fail(cur, L4_IPC_XFER, false);
+			e = fault_in(cur, miss.addr, miss.access, dst);
+			if (e) {
+				fail(cur, e, false);
 				return false;
 			}
 			goto again;
 		}
-		if (e == XFER_PENDING && (u32)(timeouts >> 32) == L4_TIMEOUT_ZERO)
-			e = L4_IPC_XFER; /* the receiver's buffer is not there, and we cannot wait */
+		if (e == XFER_PENDING && (u32)(timeouts >> 32) == L4_TIMEOUT_ZERO) {
+			/* we cannot wait: both fail, but the receiver still faults the
+			 * buffer in, so that a retry can succeed */
+			fault_later(dst, &miss, true, cur, true);
+			fail(cur, L4_IPC_XFER, false);
+			return false;
+		}
+		if (e == XFER_PENDING && dst->pager == cur->tid)
+			e = L4_IPC_XFER; /* it would ask us, and we wait for it */
 		if (e == XFER_PENDING) {
-			fault_later(dst, &miss, true); /* then we block below until it receives again */
+			fault_later(dst, &miss, true, cur, false); /* then we block below until it receives */
 		} else {
 			if (e)
 				fail(dst, e, true);
@@ -447,14 +481,18 @@ again:;
 		if (e == XFER_PENDING && miss.owner == cur) {
 			sendq_prepend(cur, src); /* it stays first in line */
 			src->partner = cur;
-			if (!fault_in(cur, miss.addr, miss.access)) {
-				fail(cur, L4_IPC_XFER, true);
+			e = fault_in(cur, miss.addr, miss.access, src);
+			if (e) {
+				fail(cur, e, true);
 				return;
 			}
+			woken = NULL; /* we blocked: that thread may be gone */
 			goto again;
 		}
+		if (e == XFER_PENDING && src->pager == cur->tid)
+			e = L4_IPC_XFER; /* it would ask us, and we wait for it */
 		if (e == XFER_PENDING) {
-			fault_later(src, &miss, false); /* it sends again once it has the page */
+			fault_later(src, &miss, false, cur, false); /* it sends again once it has the page */
 			goto again;
 		}
 		if (e) {
@@ -475,7 +513,7 @@ again:;
 	timeout_start(cur, timeout);
 	sched_block(woken);
 	if ((cur->flags & TF_XFER_FAULT) && xfer_fault_pending(cur)) {
-		woken = NULL;
+		woken = NULL; /* we blocked: that thread may be gone */
 		goto again;
 	}
 }
@@ -515,7 +553,7 @@ void ipc_abort(struct tcb *t, enum l4_ipc_error err)
 {
 	if (t->flags & TF_XFER_FAULT) { /* ready, to fault for a string copy */
 		bool recv = t->flags & TF_XFER_RECV;
-		t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV);
+		t->flags &= ~(TF_XFER_FAULT | TF_XFER_RECV | TF_XFER_FAIL);
 		fail(t, err, recv);
 	} else if (t->flags & TF_CONTINUE_RECV) { /* ready, its open receive not yet begun */
 		t->flags &= ~TF_CONTINUE_RECV;

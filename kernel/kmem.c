@@ -47,6 +47,9 @@ void kmem_free(void *page)
 {
 	assert(kmem_owns(page));
 	struct free_page *p = page;
+#ifdef KMEM_POISON
+	memset(p, 0xcc, PAGE_SIZE); /* a use after free reads garbage, loudly */
+#endif
 	p->next = free_list;
 	free_list = p;
 	nfree++;

@@ -136,17 +136,26 @@ bool space_map(struct space *s, u64 va, u64 pa, unsigned rights)
 
 /* Find the page at uva for thread t, asking t's pager as a page fault would
  * if it is not mapped (once: a pager that maps nothing gets no retry). */
+static bool ram_page(struct tcb *t, u64 uva, u64 *pa)
+{
+	struct pt_leaf l;
+	if (!pt_find(t->space->pml4, uva, &l) || (*l.entry & PTE_PCD))
+		return false; /* absent, or device memory outside the direct map */
+	*pa = l.pa + (uva - l.base);
+	return true;
+}
+
 static bool user_page(struct tcb *t, u64 uva, u64 *pa)
 {
-	unsigned rights;
+	struct pt_leaf l;
 	if (uva >= L4_USER_END)
 		return false;
-	if (pt_lookup(t->space->pml4, uva, pa, &rights))
-		return true;
+	if (pt_find(t->space->pml4, uva, &l))
+		return ram_page(t, uva, pa);
 	if (uva >= L4_USER_MAP_END || t->pager == L4_NILTHREAD)
 		return false;
 	ipc_pagefault(t, uva, TCB_FRAME(t)->rip, L4_R);
-	return t->state != TS_DEAD && pt_lookup(t->space->pml4, uva, pa, &rights);
+	return t->state != TS_DEAD && ram_page(t, uva, pa);
 }
 
 /* Copy from thread t's memory by walking its task's page tables: the kernel

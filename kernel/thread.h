@@ -37,6 +37,7 @@ enum thread_state {
 #define TF_KERNEL_MSG 0x4    /* current IPC carries a kernel message (fault) */
 #define TF_XFER_FAULT 0x8    /* ready to fault in xfer_addr for a string copy */
 #define TF_XFER_RECV 0x10    /* ... for its receive phase (else its send phase) */
+#define TF_XFER_FAIL 0x20    /* ... and then fail its IPC (the partner could not wait) */
 
 /*
  * One page per thread: the TCB at the bottom, the kernel stack above it,
@@ -62,6 +63,7 @@ struct tcb {
 	u32 recv_timeout;        /* TS_SEND: that phase's timeout */
 	u64 timeout_at;          /* TSC deadline of the blocked phase, 0: none */
 	u64 xfer_addr;           /* TF_XFER_FAULT: the page to fault in */
+	l4_tid_t xfer_partner;   /* ... for the IPC with this thread */
 	unsigned xfer_access;
 	struct tcb *tq_next, *tq_prev; /* the list of threads with a deadline */
 

@@ -138,6 +138,9 @@ static void test_reply_strings(l4_tid_t srv)
 	CHECK(ipc_error(tag, L4_IPC_XFER, true), "a zero-timeout reply into an unmapped buffer fails: XFER (%llx)", tag);
 	yield_n(2);
 	CHECK(ipc_error(srv_last_error, L4_IPC_XFER, false), "for the replier too");
+	CHECK(l4_kdebug(L4_KD_PROBE, (u64)reply_buf, 0) & L4_W, "but our buffer was faulted in all the same");
+	tag = send_string(srv, OP_ECHO_ZERO_TIMEOUT, src_a, 4096, &m);
+	CHECK(!l4_ipc_failed(tag) && !memcmp(reply_buf, src_a, 4096), "so that the retry succeeds");
 	u->buf_count = 0;
 }
 
@@ -164,6 +167,8 @@ static void test_errors(l4_tid_t srv)
 	CHECK(ipc_error(tag, L4_IPC_BADMSG, false), "a string over the per-item limit: bad message");
 	tag = send_string(srv, OP_SUM, src_a, 0, &m);
 	CHECK(!l4_ipc_failed(tag) && m.mr[1] == 0, "an empty string is fine");
+	tag = send_string(srv, OP_SUM, (void *)0x3000000123ull, 0, &m);
+	CHECK(!l4_ipc_failed(tag), "even at an unmapped, unaligned address (nothing to touch)");
 }
 
 /* A sender whose pager maps nothing for its wild source address. */
@@ -195,6 +200,69 @@ static void test_unmappable_source(l4_tid_t srv)
 	l4_delete_thread(p);
 }
 
+/* A client whose pager is the very thread that replies with a string into
+ * its unmapped buffer: the pager could never serve the fault while it
+ * waits to deliver, so both get XFER at once instead of a deadlock. */
+static volatile u64 pager_server_result;
+static u8 client_buf[4096] __attribute__((aligned(4096)));
+
+static void pager_and_server(u64 arg)
+{
+	(void)arg;
+	struct l4_msg m;
+	l4_tid_t from;
+	for (;;) {
+		u64 tag = l4_wait(&m, &from);
+		if (l4_ipc_failed(tag))
+			continue;
+		if ((L4_TAG_LABEL(tag) & ~0xfull) == L4_LABEL_PAGEFAULT) { /* its code and stack */
+			u64 page = m.mr[1] & ~0xfffull;
+			if (page == (u64)client_buf) {
+				m.mr[0] = L4_TAG_MAKE(0, 0, 0); /* never serve the buffer */
+				l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
+				continue;
+			}
+			(void)*(volatile u8 *)page;
+			m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+			m.mr[1] = page | L4_ITEM_MAP;
+			m.mr[2] = L4_FPAGE(page, 12, L4_RWX);
+			l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
+			continue;
+		}
+		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
+		m.mr[1] = L4_STRING_ITEM(64);
+		m.mr[2] = (u64)src_a;
+		pager_server_result = l4_ipc(from, L4_NILTHREAD, L4_TIMEOUTS(L4_TIMEOUT_NEVER, 0), &m, NULL);
+	}
+}
+
+static volatile u64 client_result;
+
+static void buffered_client(u64 server)
+{
+	struct l4_utcb *u = l4_utcb();
+	u->buf_count = 1;
+	u->buf[0].addr = (u64)client_buf;
+	u->buf[0].len = sizeof(client_buf);
+	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
+	client_result = l4_call(server, &m);
+	struct l4_msg done = { { L4_TAG_MAKE(1, 0, 0) } };
+	l4_send(main_tid, &done);
+}
+
+static void test_partner_is_pager(void)
+{
+	l4_tid_t ps = l4_spawn_thread(pager_and_server, 0, stacks[1], STACK_SIZE);
+	memset(stacks[3], 0, STACK_SIZE);
+	l4_tid_t c = l4_spawn_task(ps, buffered_client, ps, stacks[3], STACK_SIZE);
+	struct l4_msg m;
+	l4_receive(c, &m);
+	CHECK(ipc_error(client_result, L4_IPC_XFER, true) && ipc_error(pager_server_result, L4_IPC_XFER, false),
+	      "a string into a buffer only the replier itself could page: XFER for both, no deadlock");
+	l4_delete_task(c);
+	l4_delete_thread(ps);
+}
+
 int main(void)
 {
 	main_tid = l4_myself();
@@ -205,6 +273,7 @@ int main(void)
 	test_reply_strings(srv);
 	test_errors(srv);
 	test_unmappable_source(srv);
+	test_partner_is_pager();
 	(void)small_buf;
 	l4_delete_task(srv);
 	return t_done("t_string");
