@@ -388,6 +388,17 @@ static bool xfer_fault_pending(struct tcb *t)
 	return false;
 }
 
+/* A cancel that came while this IPC was ready between two of its steps
+ * (after a fault it took itself, before its retry). */
+static bool cancel_pending(struct tcb *cur, bool recv_phase)
+{
+	if (!(cur->flags & TF_CANCEL_PENDING))
+		return false;
+	cur->flags &= ~TF_CANCEL_PENDING;
+	fail(cur, L4_IPC_CANCELLED, recv_phase);
+	return true;
+}
+
 /* Send phase.  Returns false if the IPC ends here (error or send-only done
  * by the partner); *woken is the receiver made ready, if any. */
 static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts, struct tcb **woken)
@@ -407,6 +418,8 @@ again:;
 				fail(cur, e, false);
 				return false;
 			}
+			if (cancel_pending(cur, false))
+				return false;
 			goto again;
 		}
 		if (e == XFER_PENDING && (u32)(timeouts >> 32) == L4_TIMEOUT_ZERO) {
@@ -451,6 +464,8 @@ again:;
 			return false;
 		if (for_receive)
 			return true;
+		if (cancel_pending(cur, false))
+			return false;
 		goto again;
 	}
 	if (!(cur->flags & TF_CONTINUE_RECV))
@@ -487,6 +502,8 @@ again:;
 				return;
 			}
 			woken = NULL; /* we blocked: that thread may be gone */
+			if (cancel_pending(cur, true))
+				return;
 			goto again;
 		}
 		if (e == XFER_PENDING && src->pager == cur->tid)
@@ -514,6 +531,8 @@ again:;
 	sched_block(woken);
 	if ((cur->flags & TF_XFER_FAULT) && xfer_fault_pending(cur)) {
 		woken = NULL; /* we blocked: that thread may be gone */
+		if (cancel_pending(cur, true))
+			return;
 		goto again;
 	}
 }
@@ -527,8 +546,10 @@ void ipc_resume_hook(void)
 	if (likely(!(t->flags & TF_XFER_FAULT)))
 		return;
 	l4_tid_t from = t->wait_from; /* the fault's own IPC changes it */
-	if (xfer_fault_pending(t))
+	t->flags = (t->flags & ~TF_CANCEL_PENDING) | TF_IPC_ACTIVE;
+	if (xfer_fault_pending(t) && !cancel_pending(t, true))
 		ipc(t, L4_NILTHREAD, from, L4_TIMEOUTS(L4_TIMEOUT_ZERO, L4_TIMEOUT_NEVER));
+	t->flags &= ~(TF_IPC_ACTIVE | TF_CANCEL_PENDING);
 }
 
 void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
@@ -540,9 +561,12 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 		return;
 	}
 	cur->msg[0] &= ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
+	u32 own = cur->flags & TF_KERNEL_MSG ? 0 : TF_IPC_ACTIVE; /* a fault's IPC is inside another */
+	cur->flags = (cur->flags & ~(own ? TF_CANCEL_PENDING : 0)) | own;
 	bool go_on = to == L4_NILTHREAD || send_phase(cur, to, from, timeouts, &woken);
 	if (go_on && from != L4_NILTHREAD)
 		receive_phase(cur, from, rcv_timeout, woken);
+	cur->flags &= ~(own ? TF_IPC_ACTIVE | TF_CANCEL_PENDING : 0);
 	/* A thread woken by our send, or a sender we released, may outrank us. */
 	if (cur->state == TS_RUNNING)
 		sched_preempt_check();
@@ -565,6 +589,8 @@ void ipc_abort(struct tcb *t, enum l4_ipc_error err)
 	} else if (t->state == TS_RECV) {
 		fail(t, err, true);
 		sched_make_ready(t);
+	} else if (t->state == TS_READY && (t->flags & TF_IPC_ACTIVE)) {
+		t->flags |= TF_CANCEL_PENDING; /* between two steps: it checks before the next */
 	}
 }
 

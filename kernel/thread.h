@@ -38,6 +38,8 @@ enum thread_state {
 #define TF_XFER_FAULT 0x8    /* ready to fault in xfer_addr for a string copy */
 #define TF_XFER_RECV 0x10    /* ... for its receive phase (else its send phase) */
 #define TF_XFER_FAIL 0x20    /* ... and then fail its IPC (the partner could not wait) */
+#define TF_IPC_ACTIVE 0x40   /* inside a user IPC on the general path */
+#define TF_CANCEL_PENDING 0x80 /* cancelled while ready between two IPC steps */
 
 /*
  * One page per thread: the TCB at the bottom, the kernel stack above it,
