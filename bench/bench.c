@@ -120,7 +120,7 @@ static void pagefault_bench(void)
 
 #define WIN 0x1000000000ull
 #define WIN2M 0x1200000000ull
-#define MAP_ITERATIONS 20000
+#define MAP_ITERATIONS 100000
 
 static u8 map_page[4096] __attribute__((aligned(4096)));
 
@@ -157,7 +157,7 @@ static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2
 
 /* ---- strings ------------------------------------------------------------------ */
 
-#define STRING_ITERATIONS 20000
+#define STRING_ITERATIONS 100000
 static u8 string_src[64 * 1024] __attribute__((aligned(4096)));
 static u8 string_dst[64 * 1024] __attribute__((aligned(4096)));
 
