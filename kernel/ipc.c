@@ -462,10 +462,10 @@ again:;
 		bool for_receive = cur->flags & TF_XFER_RECV;
 		if (!xfer_fault_pending(cur))
 			return false;
+		if (cancel_pending(cur, for_receive))
+			return false;
 		if (for_receive)
 			return true;
-		if (cancel_pending(cur, false))
-			return false;
 		goto again;
 	}
 	if (!(cur->flags & TF_CONTINUE_RECV))
