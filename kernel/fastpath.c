@@ -30,6 +30,8 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struc
 	 * without one. */
 	if (unlikely(from != to && from != L4_ANYTHREAD))
 		return NULL;
+	if (unlikely(cur->flags & TF_ALIEN))
+		return NULL; /* its system calls are not L4's */
 	if (unlikely(tag & REFUSED_TAG_BITS))
 		return NULL;
 	if (unlikely(label >= L4_LABEL_KERNEL_FIRST && label <= L4_LABEL_KERNEL_LAST))

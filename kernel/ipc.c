@@ -79,7 +79,13 @@ static bool msg_valid(u64 tag)
 	       !(tag & L4_TAG_PROPAGATE) && (label < L4_LABEL_KERNEL_FIRST || label > L4_LABEL_KERNEL_LAST);
 }
 
-static u64 msg_word(struct tcb *t, unsigned i) { return i < L4_MR_REGS ? t->msg[i] : t->utcb->mr[i]; }
+/* Word i of t's message: kernel messages keep all their words in kmsg. */
+static u64 msg_word(struct tcb *t, unsigned i)
+{
+	if (t->flags & TF_KERNEL_MSG)
+		return i < KMSG_WORDS ? t->kmsg[i] : 0;
+	return i < L4_MR_REGS ? t->msg[i] : t->utcb->mr[i];
+}
 
 /* ---- map items -------------------------------------------------------- */
 
@@ -226,10 +232,14 @@ static enum l4_ipc_error copy_between(struct space *src, u64 sa, struct space *d
 
 static void set_msg_word(struct tcb *t, unsigned i, u64 v)
 {
-	if (i < L4_MR_REGS)
+	if (t->flags & TF_KERNEL_MSG) {
+		if (i < KMSG_WORDS)
+			t->kmsg[i] = v;
+	} else if (i < L4_MR_REGS) {
 		t->msg[i] = v;
-	else
+	} else {
 		t->utcb->mr[i] = v;
+	}
 }
 
 /* ---- transfer ------------------------------------------------------------ */
@@ -241,12 +251,8 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst, struct xfer_
 	enum l4_ipc_error e = strings_probe(src, dst, miss);
 	if (e || miss->owner)
 		return e ? e : XFER_PENDING; /* nothing delivered yet */
-	unsigned nregs = n < L4_MR_REGS ? n + 1 : L4_MR_REGS;
-	for (unsigned i = 1; i < nregs; i++)
-		dst->msg[i] = src->msg[i];
-	if (!(dst->flags & TF_KERNEL_MSG))
-		for (unsigned i = L4_MR_REGS; i <= n; i++)
-			dst->utcb->mr[i] = src->utcb->mr[i];
+	for (unsigned i = 1; i <= n; i++)
+		set_msg_word(dst, i, msg_word(src, i));
 	for (unsigned i = u + 1; i < n; i += 2) {
 		u64 w0 = msg_word(src, i);
 		if ((w0 & 0xf) == L4_ITEM_STRING) {
@@ -639,4 +645,88 @@ void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access)
 			  addr, ip, L4_IPC_ERRCODE(result));
 		thread_kill(t, why);
 	}
+}
+
+/* ---- exceptions ------------------------------------------------------------- */
+
+/* The state a handler sees and may change, in the order of enum l4_exc_word
+ * (from L4_EXC_RAX on). */
+static u64 *exc_gpr(struct frame *f, unsigned w)
+{
+	switch (w) {
+	case L4_EXC_RAX: return &f->rax;
+	case L4_EXC_RBX: return &f->rbx;
+	case L4_EXC_RCX: return &f->rcx;
+	case L4_EXC_RDX: return &f->rdx;
+	case L4_EXC_RSI: return &f->rsi;
+	case L4_EXC_RDI: return &f->rdi;
+	case L4_EXC_RBP: return &f->rbp;
+	case L4_EXC_R8: return &f->r8;
+	case L4_EXC_R9: return &f->r9;
+	case L4_EXC_R10: return &f->r10;
+	case L4_EXC_R11: return &f->r11;
+	case L4_EXC_R12: return &f->r12;
+	case L4_EXC_R13: return &f->r13;
+	case L4_EXC_R14: return &f->r14;
+	default: return &f->r15;
+	}
+}
+
+static void exc_state_out(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr)
+{
+	u64 *k = t->kmsg;
+	k[0] = L4_TAG_MAKE(L4_LABEL_EXCEPTION, L4_EXC_WORDS, 0);
+	k[L4_EXC_RIP] = f->rip;
+	k[L4_EXC_RSP] = f->rsp;
+	k[L4_EXC_RFLAGS] = f->rflags;
+	k[L4_EXC_VECTOR] = vector;
+	k[L4_EXC_ERROR] = err;
+	k[L4_EXC_ADDR] = addr;
+	for (unsigned w = L4_EXC_RAX; w <= L4_EXC_R15; w++)
+		k[w] = *exc_gpr(f, w);
+	if (f->vector == VEC_SYSCALL) { /* what the SYSCALL instruction left there */
+		k[L4_EXC_RCX] = f->rip;
+		k[L4_EXC_R11] = f->rflags;
+	}
+	k[L4_EXC_FS_BASE] = t->fs_base;
+	k[L4_EXC_GS_BASE] = t->utcb_uva;
+}
+
+/* Take the handler's state; false if it is not a state to return to. */
+static bool exc_state_in(struct tcb *t, struct frame *f)
+{
+	u64 *k = t->kmsg;
+	if (k[L4_EXC_RIP] >= L4_USER_END || k[L4_EXC_RSP] >= L4_USER_END || k[L4_EXC_FS_BASE] >= L4_USER_END)
+		return false;
+	f->rip = k[L4_EXC_RIP];
+	f->rsp = k[L4_EXC_RSP];
+	f->rflags = (k[L4_EXC_RFLAGS] & RFLAGS_USER_MASK) | RFLAGS_IF | 2;
+	for (unsigned w = L4_EXC_RAX; w <= L4_EXC_R15; w++)
+		*exc_gpr(f, w) = k[w];
+	if (t->flags & TF_ALIEN)
+		t->fs_base = k[L4_EXC_FS_BASE]; /* L4 threads keep FS at 0, GS at their UTCB */
+	return true;
+}
+
+bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr)
+{
+	l4_tid_t handler = t->exc_handler;
+	if (handler == L4_NILTHREAD)
+		return false;
+	exc_state_out(t, f, vector, err, addr);
+	t->msg = t->kmsg;
+	t->flags |= TF_KERNEL_MSG;
+	ipc(t, handler, handler, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER));
+	t->flags &= ~TF_KERNEL_MSG;
+	t->msg = TCB_FRAME(t)->mr;
+	u64 tag = t->kmsg[0];
+	if (tag & L4_TAG_ERROR)
+		return L4_IPC_ERRCODE(tag) == L4_IPC_CANCELLED || t->state == TS_DEAD;
+	if (L4_TAG_U(tag) == 1)
+		f->rax = t->kmsg[1]; /* the short answer to a system call */
+	else if (L4_TAG_U(tag) >= L4_EXC_WORDS && !exc_state_in(t, f))
+		return false;
+	if (t == current)
+		set_user_fs_base(t->fs_base);
+	return true;
 }

@@ -23,6 +23,7 @@ void switch_to(struct tcb *next)
 		cpu_set_kernel_stack(TCB_STACK_TOP(next));
 		space_activate(next->space);
 		set_user_gs_base(next->utcb_uva);
+		set_user_fs_base(next->fs_base); /* the fast path never runs alien threads */
 	}
 	switch_stack(&prev->ksp, next->ksp);
 }

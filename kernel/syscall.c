@@ -37,6 +37,8 @@ static u64 tc_create(struct frame *f)
 	struct space *s;
 	int err = 0;
 	bool new_task = f->rsi == L4_NEWTASK;
+	if (f->r8 & ~(u64)L4_TC_ALIEN)
+		return ERR(L4_EINVAL);
 	if (new_task) {
 		s = space_create(current->space->id, false, &err);
 		if (!s)
@@ -54,6 +56,9 @@ static u64 tc_create(struct frame *f)
 			space_destroy(s);
 		return ERR(err);
 	}
+	if (f->r8 & L4_TC_ALIEN)
+		t->flags |= TF_ALIEN;
+	t->exc_handler = f->r9;
 	f->rdi = t->tid;
 	f->rsi = s->id;
 	return 0;
@@ -86,6 +91,9 @@ static u64 sys_thread_control(struct frame *f)
 	}
 	case L4_TC_SET_PAGER:
 		t->pager = f->rdx;
+		return 0;
+	case L4_TC_SET_EXC_HANDLER:
+		t->exc_handler = f->rdx;
 		return 0;
 	}
 	return ERR(L4_EINVAL);
@@ -253,6 +261,12 @@ static u64 sys_kdebug(struct frame *f)
  * IPC the frame of the thread that now runs. */
 struct frame *syscall_dispatch(struct frame *f)
 {
+	if (current->flags & TF_ALIEN) { /* not an L4 system call: the handler's */
+		if (!ipc_exception(current, f, L4_EXC_SYSCALL, 0, 0))
+			thread_kill(current, "system call of an alien thread, and no handler took it");
+		leave_kernel_check();
+		return f;
+	}
 	switch (f->rax) {
 	case L4_SYS_IPC:
 		sys_ipc(f);

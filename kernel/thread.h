@@ -40,6 +40,9 @@ enum thread_state {
 #define TF_XFER_FAIL 0x20    /* ... and then fail its IPC (the partner could not wait) */
 #define TF_IPC_ACTIVE 0x40   /* inside a user IPC on the general path */
 #define TF_CANCEL_PENDING 0x80 /* cancelled while ready between two IPC steps */
+#define TF_ALIEN 0x100       /* syscall / int 0x80 go to the exception handler */
+
+#define KMSG_WORDS 32 /* an exception message and its reply fit */
 
 /*
  * One page per thread: the TCB at the bottom, the kernel stack above it,
@@ -75,7 +78,9 @@ struct tcb {
 
 	l4_tid_t pager;
 	struct tcb *space_next;
-	u64 kmsg[L4_MR_REGS];    /* kernel-generated messages (page faults) */
+	u64 kmsg[KMSG_WORDS];    /* kernel-generated messages: faults, exceptions */
+	l4_tid_t exc_handler;    /* nil: an exception stops the thread */
+	u64 fs_base;             /* alien threads: the FS base (TLS) */
 	/* A stack for switch_stack that ends in resume_frame: six ignored
 	 * registers, the return address, the frame to return through. */
 	u64 resume[8];
@@ -147,6 +152,8 @@ void ipc_timeouts_expire(u64 now);
 void ipc_abort(struct tcb *t, enum l4_ipc_error err);
 void ipc_partner_gone(struct tcb *t);
 void ipc_pagefault(struct tcb *t, u64 addr, u64 ip, unsigned access);
+/* An exception IPC for t (the running thread): false if t was stopped. */
+bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr);
 void ipc_resume_hook(void);
 
 /* syscall.c */

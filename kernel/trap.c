@@ -36,10 +36,14 @@ bool sigma0_map_device(struct space *s, u64 addr, u64 size)
 	return true;
 }
 
+/* Page faults go to the pager; other exceptions, and page faults of a
+ * thread without a pager, to the exception handler.  Without one the
+ * thread is stopped. */
 static void user_exception(struct frame *f)
 {
+	u64 addr = 0;
 	if (f->vector == 14) {
-		u64 addr = read_cr2();
+		addr = read_cr2();
 		unsigned access = (f->err & 2) ? L4_W : (f->err & 16) ? L4_X : L4_R;
 		if (!(f->err & 1) && sigma0_map_device(current->space, addr, 1))
 			return;
@@ -47,14 +51,13 @@ static void user_exception(struct frame *f)
 			ipc_pagefault(current, addr, f->rip, access);
 			return;
 		}
-		char why[80];
-		ksnprintf(why, sizeof(why), "page fault at %llx (ip %llx) and no pager", addr, f->rip);
-		thread_kill(current, why);
-		return;
 	}
-	const char *name = exception_names[f->vector] ? exception_names[f->vector] : "exception";
-	char why[80];
-	ksnprintf(why, sizeof(why), "%s (vector %llu) at ip %llx", name, f->vector, f->rip);
+	if (ipc_exception(current, f, f->vector, f->err, addr))
+		return;
+	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "exception";
+	char why[96];
+	ksnprintf(why, sizeof(why), "%s (vector %llu) at ip %llx, addr %llx, no handler took it", name, f->vector,
+		  f->rip, addr);
 	thread_kill(current, why);
 }
 
@@ -80,6 +83,8 @@ void trap(struct frame *f)
 		sched_tick();
 	} else if (f->vector == VEC_SPURIOUS) {
 		return;
+	} else if (f->vector == 0x80 && from_user) {
+		user_exception(f); /* a software interrupt: int 0x80 */
 	} else if (f->vector >= 32) {
 		lapic_eoi();
 	} else if (f->vector == 2) {

@@ -98,6 +98,23 @@ enum l4_ipc_error {
 #define L4_LABEL_KERNEL_FIRST 0xfffe0ull
 #define L4_LABEL_KERNEL_LAST 0xfffffull
 #define L4_LABEL_PAGEFAULT 0xfffe0ull /* low 4 bits: access r=4 w=2 x=1 */
+#define L4_LABEL_EXCEPTION 0xffff0ull /* an exception or an alien system call */
+
+/* The exception message: MR1..MR23 hold the thread's user state; the reply
+ * with the same layout (u >= L4_EXC_WORDS) sets it; a reply with u == 1
+ * sets only RAX to MR1 (a system call's result); any other reply resumes
+ * the thread unchanged.  Vector: the CPU exception, 0x80 for int 0x80,
+ * L4_EXC_SYSCALL for an alien thread's syscall instruction (then RCX and
+ * R11 hold the return RIP and RFLAGS, as the SYSCALL instruction left them,
+ * and on return they become RIP and RFLAGS again, as on Linux). */
+enum l4_exc_word {
+	L4_EXC_RIP = 1, L4_EXC_RSP, L4_EXC_RFLAGS, L4_EXC_VECTOR, L4_EXC_ERROR, L4_EXC_ADDR,
+	L4_EXC_RAX, L4_EXC_RBX, L4_EXC_RCX, L4_EXC_RDX, L4_EXC_RSI, L4_EXC_RDI, L4_EXC_RBP,
+	L4_EXC_R8, L4_EXC_R9, L4_EXC_R10, L4_EXC_R11, L4_EXC_R12, L4_EXC_R13, L4_EXC_R14, L4_EXC_R15,
+	L4_EXC_FS_BASE, L4_EXC_GS_BASE,
+	L4_EXC_WORDS = L4_EXC_GS_BASE
+};
+#define L4_EXC_SYSCALL 0x100
 #define L4_LABEL_SIGMA0 0xfffa0ull    /* sigma0 page request */
 
 /* ---- flexpages and map items ------------------------------------------
@@ -128,12 +145,15 @@ typedef u64 l4_fpage_t;
 #define L4_UNMAP_REFERENCED 4u /* some mapping was read or written */
 #define L4_UNMAP_DIRTY 2u      /* some mapping was written */
 
-/* ---- ThreadControl (RDI dest, RSI space, RDX pager, R10 op) ----------- */
+/* ---- ThreadControl (RDI dest, RSI space, RDX pager, R10 op, and for
+ * CREATE: R8 flags, R9 exception handler (nil: an exception stops the thread)) */
+#define L4_TC_ALIEN 1u /* syscall and int 0x80 become exception IPC */
 enum l4_tc_op {
 	L4_TC_CREATE = 0,      /* create dest (nil: kernel picks) in space's task */
 	L4_TC_DELETE = 1,      /* delete thread dest */
 	L4_TC_DELETE_TASK = 2, /* delete dest's whole task */
 	L4_TC_SET_PAGER = 3,   /* change dest's pager */
+	L4_TC_SET_EXC_HANDLER = 4, /* change dest's exception handler (RDX) */
 };
 /* RSI for CREATE: a thread whose task gets the new thread, or
  * L4_NEWTASK to create a new task. */

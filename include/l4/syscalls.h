@@ -124,6 +124,16 @@ static inline s64 l4_thread_control(l4_tid_t dest, l4_tid_t space, l4_tid_t page
 	return (s64)r.rax;
 }
 
+/* CREATE with flags (L4_TC_ALIEN) and an exception handler. */
+static inline s64 l4_create_thread_ex(l4_tid_t space, l4_tid_t pager, u64 flags, l4_tid_t exc_handler, l4_tid_t *tid)
+{
+	struct l4_regs r = { L4_SYS_THREAD_CONTROL, L4_NILTHREAD, space, pager, L4_TC_CREATE, flags, exc_handler };
+	l4_syscall(&r);
+	if (tid)
+		*tid = r.rdi;
+	return (s64)r.rax;
+}
+
 static inline s64 l4_create_thread(l4_tid_t same_task_as, l4_tid_t pager, l4_tid_t *tid)
 {
 	return l4_thread_control(L4_NILTHREAD, same_task_as, pager, L4_TC_CREATE, tid, NULL);

@@ -104,7 +104,16 @@ struct tss {
 	u16 reserved3, iomap_base;
 } __attribute__((packed));
 extern struct tss tss;
-extern u64 cur_gs_base;
+extern u64 cur_gs_base, cur_fs_base;
+
+/* Alien threads' TLS base; 0 for L4 threads. */
+static inline void set_user_fs_base(u64 base)
+{
+	if (base == cur_fs_base)
+		return;
+	cur_fs_base = base;
+	wrmsr(MSR_FS_BASE, base);
+}
 
 static inline void cpu_set_kernel_stack(u64 top)
 {

@@ -67,6 +67,7 @@ static void idt_init(void)
 	/* int3 and into may be used from user mode; they arrive as traps. */
 	idt_set(3, (u64)trap_stubs + 16 * 3, 3);
 	idt_set(4, (u64)trap_stubs + 16 * 4, 3);
+	idt_set(0x80, (u64)trap_stubs + 16 * 0x80, 3); /* int 0x80: exception IPC */
 	struct desc_ptr p = { sizeof(idt) - 1, (u64)idt };
 	__asm__ volatile("lidt %0" ::"m"(p));
 }
@@ -111,6 +112,14 @@ static void cr4_init(void)
 	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
 }
 
+/* CR0.AM: user code that sets RFLAGS.AC gets alignment-check exceptions. */
+static void cr0_init(void)
+{
+	u64 cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | (1ull << 18)));
+}
+
 static void syscall_init(void)
 {
 	wrmsr(MSR_EFER, rdmsr(MSR_EFER) | 1); /* SCE */
@@ -127,7 +136,8 @@ void cpu_init(void)
 	gdt_init();
 	idt_init();
 	cr4_init();
+	cr0_init();
 	syscall_init();
 }
 
-u64 cur_gs_base;
+u64 cur_gs_base, cur_fs_base;
