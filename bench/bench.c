@@ -218,6 +218,58 @@ static void map_page_ipc(l4_tid_t server, u64 oneway)
 	printf("BENCH ipc_map_page %llu insns\n", per - oneway);
 }
 
+/* ---- exception IPC: the floor of a Linux system call ------------------------- */
+
+#define EXC_ITERATIONS 100000
+static volatile u64 exc_total;
+
+/* An alien thread: each syscall becomes an exception IPC to the handler. */
+static void alien_loop(u64 arg)
+{
+	(void)arg;
+	u64 t0 = l4_rdtsc();
+	for (int i = 0; i < EXC_ITERATIONS; i++) {
+		u64 rax = 39; /* getpid */
+		__asm__ volatile("syscall" : "+a"(rax)::"rcx", "r11", "memory");
+	}
+	exc_total = l4_rdtsc() - t0;
+	for (;;)
+		__asm__ volatile("ud2"); /* done: the handler sees this and reports */
+}
+
+/* Answers every system call with a short reply (RAX only). */
+static void syscall_handler(u64 arg)
+{
+	l4_tid_t parent = arg;
+	struct l4_msg m;
+	l4_tid_t from;
+	u64 tag = l4_wait(&m, &from);
+	for (;;) {
+		if (m.mr[L4_EXC_VECTOR] != L4_EXC_SYSCALL || l4_ipc_failed(tag)) {
+			struct l4_msg done = { { L4_TAG_MAKE(1, 0, 0) } };
+			l4_send(parent, &done);
+			tag = l4_wait(&m, &from);
+			continue;
+		}
+		m.mr[0] = L4_TAG_MAKE(0, 1, 0);
+		m.mr[1] = 42;
+		tag = l4_reply_wait(from, &m, &from);
+	}
+}
+
+static void exception_ipc_bench(l4_tid_t pager)
+{
+	l4_tid_t handler = l4_spawn_thread(syscall_handler, l4_myself(), stack_c, sizeof(stack_c));
+	l4_tid_t t;
+	l4_create_thread_ex(L4_NEWTASK, pager, L4_TC_ALIEN, handler, &t);
+	l4_start_fn(t, alien_loop, 0, stack_b, sizeof(stack_b));
+	struct l4_msg m;
+	l4_receive(handler, &m);
+	report("exc_ipc_rtt", exc_total, EXC_ITERATIONS);
+	l4_delete_task(t);
+	l4_delete_thread(handler);
+}
+
 int main(int argc, char **argv)
 {
 	const struct l4_kip *k = l4_kip();
@@ -262,6 +314,7 @@ int main(int argc, char **argv)
 		printf("bench: no 2 MiB page from sigma0\n");
 	l4_delete_task(srv);
 	pagefault_bench();
+	exception_ipc_bench(pager);
 	l4_delete_thread(intra);
 	return 0;
 }
