@@ -251,8 +251,17 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst, struct xfer_
 	enum l4_ipc_error e = strings_probe(src, dst, miss);
 	if (e || miss->owner)
 		return e ? e : XFER_PENDING; /* nothing delivered yet */
-	for (unsigned i = 1; i <= n; i++)
-		set_msg_word(dst, i, msg_word(src, i));
+	if (!((src->flags | dst->flags) & TF_KERNEL_MSG)) {
+		/* user to user: registers frame to frame, the rest UTCB to UTCB */
+		unsigned nregs = n < L4_MR_REGS ? n + 1 : L4_MR_REGS;
+		for (unsigned i = 1; i < nregs; i++)
+			dst->msg[i] = src->msg[i];
+		for (unsigned i = L4_MR_REGS; i <= n; i++)
+			dst->utcb->mr[i] = src->utcb->mr[i];
+	} else {
+		for (unsigned i = 1; i <= n; i++)
+			set_msg_word(dst, i, msg_word(src, i));
+	}
 	for (unsigned i = u + 1; i < n; i += 2) {
 		u64 w0 = msg_word(src, i);
 		if ((w0 & 0xf) == L4_ITEM_STRING) {
