@@ -310,6 +310,7 @@ void kmain(u32 magic, u32 mbi_phys)
 	paging_init(max_phys);
 	mdb_init(max_phys);
 	timer_init();
+	fpu_init();
 	threads_init();
 	sched_init();
 	fill_kip();

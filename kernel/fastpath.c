@@ -30,8 +30,14 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struc
 	 * without one. */
 	if (unlikely(from != to && from != L4_ANYTHREAD))
 		return NULL;
-	if (unlikely(cur->flags & TF_ALIEN))
-		return NULL; /* its system calls are not L4's */
+	if (unlikely(cur->flags & (TF_ALIEN | TF_FPU_OWNER))) {
+		if (cur->flags & TF_ALIEN)
+			return NULL; /* its system calls are not L4's */
+		/* The registers hold our FPU state: whoever runs next must trap
+		 * first.  Harmless if we end up not switching: our own next FPU
+		 * instruction then just clears TS again. */
+		fpu_trap_next();
+	}
 	if (unlikely(tag & REFUSED_TAG_BITS))
 		return NULL;
 	if (unlikely(label >= L4_LABEL_KERNEL_FIRST && label <= L4_LABEL_KERNEL_LAST))

@@ -24,6 +24,7 @@ void switch_to(struct tcb *next)
 		space_activate(next->space);
 		set_user_gs_base(next->utcb_uva);
 		set_user_fs_base(next->fs_base); /* the fast path never runs alien threads */
+		fpu_switch(next);
 	}
 	switch_stack(&prev->ksp, next->ksp);
 }

@@ -108,6 +108,7 @@ void thread_delete(struct tcb *t)
 	struct space *s = t->space;
 	ipc_partner_gone(t);
 	ipc_timeout_cancel(t);
+	fpu_release(t);
 	sched_remove(t);
 	tidtab_free(&tids, t->tid);
 	pt_unmap(s->pml4, t->utcb_uva);

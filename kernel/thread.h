@@ -41,6 +41,7 @@ enum thread_state {
 #define TF_IPC_ACTIVE 0x40   /* inside a user IPC on the general path */
 #define TF_CANCEL_PENDING 0x80 /* cancelled while ready between two IPC steps */
 #define TF_ALIEN 0x100       /* syscall / int 0x80 go to the exception handler */
+#define TF_FPU_OWNER 0x200   /* its FPU state is in the registers (fpu_owner) */
 
 #define KMSG_WORDS 32 /* an exception message and its reply fit */
 
@@ -81,6 +82,7 @@ struct tcb {
 	u64 kmsg[KMSG_WORDS];    /* kernel-generated messages: faults, exceptions */
 	l4_tid_t exc_handler;    /* nil: an exception stops the thread */
 	u64 fs_base;             /* alien threads: the FS base (TLS) */
+	void *fpu;               /* FPU/SSE/AVX save area, from its first use on */
 	/* A stack for switch_stack that ends in resume_frame: six ignored
 	 * registers, the return address, the frame to return through. */
 	u64 resume[8];
@@ -169,6 +171,24 @@ static inline void resume_via_frame(struct tcb *t)
 {
 	t->ksp = (u64)t->resume;
 }
+
+/* arch/x86_64/fpu.c: lazy FPU state */
+extern struct tcb *fpu_owner;
+extern bool fpu_ts_set;
+/* Set CR0.TS: the next FPU instruction of whoever runs traps first. */
+static inline void fpu_trap_next(void)
+{
+	if (fpu_ts_set)
+		return;
+	u64 cr0;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
+	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | (1ull << 3)));
+	fpu_ts_set = true;
+}
+void fpu_init(void);
+bool fpu_trap(struct tcb *t);
+void fpu_switch(struct tcb *next);
+void fpu_release(struct tcb *t);
 
 /* trap.c */
 void leave_kernel_check(void);

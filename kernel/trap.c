@@ -83,6 +83,9 @@ void trap(struct frame *f)
 		sched_tick();
 	} else if (f->vector == VEC_SPURIOUS) {
 		return;
+	} else if (f->vector == 7 && from_user) {
+		if (!fpu_trap(current)) /* device not available: the thread's FPU state */
+			thread_kill(current, "no kernel memory for its FPU state");
 	} else if (f->vector == 0x80 && from_user) {
 		user_exception(f); /* a software interrupt: int 0x80 */
 	} else if (f->vector >= 32) {
