@@ -40,7 +40,7 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struc
 	}
 	if (unlikely(tag & REFUSED_TAG_BITS))
 		return NULL;
-	if (unlikely(label >= L4_LABEL_KERNEL_FIRST && label <= L4_LABEL_KERNEL_LAST))
+	if (unlikely(L4_LABEL_IS_KERNEL(label)))
 		return NULL;
 	if (unlikely(timeouts != L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER) && timeouts != L4_TIMEOUTS(L4_TIMEOUT_ZERO, L4_TIMEOUT_NEVER)))
 		return NULL;

@@ -56,19 +56,12 @@ void ipc_timeout_cancel(struct tcb *t)
 	t->timeout_at = 0;
 }
 
-static void fail(struct tcb *t, enum l4_ipc_error e, bool recv_phase);
-static void sendq_remove(struct tcb *rcv, struct tcb *snd);
-
 void ipc_timeouts_expire(u64 now)
 {
 	for (struct tcb *t = timeout_list, *next; t; t = next) {
 		next = t->tq_next;
-		if (t->timeout_at > now)
-			continue;
-		if (t->state == TS_SEND)
-			sendq_remove(t->partner, t);
-		fail(t, L4_IPC_TIMEOUT, t->state == TS_RECV);
-		sched_make_ready(t); /* takes it off the list */
+		if (t->timeout_at <= now)
+			ipc_abort(t, L4_IPC_TIMEOUT); /* makes it ready: off the list */
 	}
 }
 
@@ -76,7 +69,7 @@ static bool msg_valid(u64 tag)
 {
 	u64 label = L4_TAG_LABEL(tag);
 	return L4_TAG_U(tag) + L4_TAG_T(tag) < L4_MR_COUNT && (L4_TAG_T(tag) & 1) == 0 &&
-	       !(tag & L4_TAG_PROPAGATE) && (label < L4_LABEL_KERNEL_FIRST || label > L4_LABEL_KERNEL_LAST);
+	       !(tag & L4_TAG_PROPAGATE) && !L4_LABEL_IS_KERNEL(label);
 }
 
 /* Word i of t's message: kernel messages keep all their words in kmsg. */
@@ -288,6 +281,7 @@ static enum l4_ipc_error transfer(struct tcb *src, struct tcb *dst, struct xfer_
 static void sendq_append(struct tcb *rcv, struct tcb *snd)
 {
 	struct tcb *h = rcv->sendq_head;
+	snd->partner = rcv;
 	if (!h) {
 		snd->sendq_next = snd->sendq_prev = snd;
 		rcv->sendq_head = snd;
@@ -352,10 +346,9 @@ static void finish_send(struct tcb *snd, struct tcb *rcv)
 static u64 pager_ipc(struct tcb *t, u64 addr, u64 ip, unsigned access, u32 timeout);
 
 /* Fault addr in for t (the running thread) through its pager, with its
- * transfer timeout; whether the page is now there with that access. */
-/* Returns L4_IPC_OK if the page is now there with that access, CANCELLED
- * if the fault was cancelled, else XFER.  A pager that is the partner
- * blocked on us could never answer: XFER at once. */
+ * transfer timeout.  Returns L4_IPC_OK if the page is now there with that
+ * access, CANCELLED if the fault was cancelled, else XFER.  A pager that is
+ * the partner blocked on us could never answer: XFER at once. */
 static enum l4_ipc_error fault_in(struct tcb *t, u64 addr, unsigned access, struct tcb *partner)
 {
 	u64 pa;
@@ -465,7 +458,6 @@ again:;
 		return false;
 	}
 	cur->state = TS_SEND;
-	cur->partner = dst;
 	cur->recv_after = from;
 	cur->recv_timeout = (u32)timeouts;
 	sendq_append(dst, cur);
@@ -510,7 +502,6 @@ again:;
 		enum l4_ipc_error e = transfer(src, cur, &miss);
 		if (e == XFER_PENDING && miss.owner == cur) {
 			sendq_prepend(cur, src); /* it stays first in line */
-			src->partner = cur;
 			e = fault_in(cur, miss.addr, miss.access, src);
 			if (e) {
 				fail(cur, e, true);
@@ -572,7 +563,7 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 	u32 rcv_timeout = (u32)timeouts;
 	struct tcb *woken = NULL;
 	if (to != L4_NILTHREAD && !(cur->flags & TF_KERNEL_MSG) && !msg_valid(cur->msg[0])) {
-		fail(cur, L4_IPC_BADMSG, to == L4_NILTHREAD);
+		fail(cur, L4_IPC_BADMSG, false);
 		return;
 	}
 	cur->msg[0] &= ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
@@ -614,19 +605,25 @@ void ipc_partner_gone(struct tcb *t)
 {
 	if (t->state == TS_SEND)
 		sendq_remove(t->partner, t);
-	while (t->sendq_head) {
-		struct tcb *s = t->sendq_head;
-		sendq_remove(t, s);
-		fail(s, L4_IPC_NOPARTNER, false);
-		sched_make_ready(s);
-	}
+	while (t->sendq_head)
+		ipc_abort(t->sendq_head, L4_IPC_NOPARTNER);
 	for (u32 n = 1; n < L4_MAX_THREADS; n++) {
 		struct tcb *w = tcb_by_number(n);
-		if (w && w->state == TS_RECV && w->wait_from == t->tid) {
-			fail(w, L4_IPC_NOPARTNER, true);
-			sched_make_ready(w);
-		}
+		if (w && w->state == TS_RECV && w->wait_from == t->tid)
+			ipc_abort(w, L4_IPC_NOPARTNER);
 	}
+}
+
+/* A call on t's behalf with the kernel message in t->kmsg (the thread's
+ * own message registers stay untouched); returns the reply's tag. */
+static u64 kernel_ipc(struct tcb *t, l4_tid_t to, u32 timeout)
+{
+	t->msg = t->kmsg;
+	t->flags |= TF_KERNEL_MSG;
+	ipc(t, to, to, L4_TIMEOUTS(timeout, timeout));
+	t->flags &= ~TF_KERNEL_MSG;
+	t->msg = TCB_FRAME(t)->mr;
+	return t->kmsg[0];
 }
 
 /* A page-fault message to t's pager on t's behalf; returns the reply tag. */
@@ -636,12 +633,7 @@ static u64 pager_ipc(struct tcb *t, u64 addr, u64 ip, unsigned access, u32 timeo
 	t->kmsg[1] = addr;
 	t->kmsg[2] = ip;
 	t->kmsg[3] = t->space->id;
-	t->msg = t->kmsg;
-	t->flags |= TF_KERNEL_MSG;
-	ipc(t, t->pager, t->pager, L4_TIMEOUTS(timeout, timeout));
-	t->flags &= ~TF_KERNEL_MSG;
-	t->msg = TCB_FRAME(t)->mr;
-	return t->kmsg[0];
+	return kernel_ipc(t, t->pager, timeout);
 }
 
 /* The kernel turns a user page fault into a call to the thread's pager. */
@@ -723,12 +715,7 @@ bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr
 	if (handler == L4_NILTHREAD)
 		return false;
 	exc_state_out(t, f, vector, err, addr);
-	t->msg = t->kmsg;
-	t->flags |= TF_KERNEL_MSG;
-	ipc(t, handler, handler, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER));
-	t->flags &= ~TF_KERNEL_MSG;
-	t->msg = TCB_FRAME(t)->mr;
-	u64 tag = t->kmsg[0];
+	u64 tag = kernel_ipc(t, handler, L4_TIMEOUT_NEVER);
 	if (tag & L4_TAG_ERROR)
 		return L4_IPC_ERRCODE(tag) == L4_IPC_CANCELLED || t->state == TS_DEAD;
 	if (L4_TAG_U(tag) == 1)

@@ -403,4 +403,3 @@ void mdb_space_destroyed(struct space *s)
 	}
 }
 
-u64 mdb_nodes_in_use(void) { return node_cache.in_use; }

@@ -20,6 +20,5 @@ enum l4_ipc_error mdb_map(struct space *src, u64 sva, struct space *dst, u64 dva
 unsigned mdb_unmap(struct space *s, u64 base, u64 size, unsigned mask, bool self);
 /* s is going away: revoke what it holds and all derived from it. */
 void mdb_space_destroyed(struct space *s);
-u64 mdb_nodes_in_use(void);
 
 #endif

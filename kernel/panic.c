@@ -78,7 +78,6 @@ static void print_frame(struct frame *f)
 		print_addr(f->rip);
 }
 
-_Noreturn static void stop(void);
 static _Noreturn void stop(void)
 {
 	if (panic_exits_qemu)

@@ -52,7 +52,7 @@ static struct tcb *pick_next(void)
  * directly if no other ready thread has a higher priority. */
 void sched_block(struct tcb *hint)
 {
-	if (hint && hint->rq.queued && (int)hint->prio >= runq_highest(&rq)) {
+	if (hint && hint->rq.queued && sched_may_run_directly(hint)) {
 		runq_remove(&rq, &hint->rq);
 		switch_to(hint);
 	} else {
@@ -86,9 +86,7 @@ void sched_tick(void)
 		sched_preempt_check();
 		return;
 	}
-	current->remaining_us = current->timeslice_us;
-	if (runq_highest(&rq) >= (int)current->prio)
-		rotate();
+	sched_yield(); /* the slice is used up: as if it yielded */
 }
 
 void sched_yield(void)

@@ -136,24 +136,26 @@ bool space_map(struct space *s, u64 va, u64 pa, unsigned rights)
 
 /* Find the page at uva for thread t, asking t's pager as a page fault would
  * if it is not mapped (once: a pager that maps nothing gets no retry). */
+/* The RAM page behind uva in t's space: false if it is absent, or device
+ * memory (mapped uncached), which the direct map does not cover. */
 static bool ram_page(struct tcb *t, u64 uva, u64 *pa)
 {
 	struct pt_leaf l;
 	if (!pt_find(t->space->pml4, uva, &l) || (*l.entry & PTE_PCD))
-		return false; /* absent, or device memory outside the direct map */
+		return false;
 	*pa = l.pa + (uva - l.base);
 	return true;
 }
 
 static bool user_page(struct tcb *t, u64 uva, u64 *pa)
 {
-	struct pt_leaf l;
 	if (uva >= L4_USER_END)
 		return false;
-	if (pt_find(t->space->pml4, uva, &l))
-		return ram_page(t, uva, pa);
-	if (uva >= L4_USER_MAP_END || t->pager == L4_NILTHREAD)
-		return false;
+	if (ram_page(t, uva, pa))
+		return true;
+	struct pt_leaf l;
+	if (pt_find(t->space->pml4, uva, &l) || uva >= L4_USER_MAP_END || t->pager == L4_NILTHREAD)
+		return false; /* device memory, or nothing a pager could map */
 	ipc_pagefault(t, uva, TCB_FRAME(t)->rip, L4_R);
 	return t->state != TS_DEAD && ram_page(t, uva, pa);
 }

@@ -175,15 +175,17 @@ static inline void resume_via_frame(struct tcb *t)
 /* arch/x86_64/fpu.c: lazy FPU state */
 extern struct tcb *fpu_owner;
 extern bool fpu_ts_set;
+static inline void fpu_write_ts(bool on)
+{
+	u64 cr0 = read_cr0();
+	write_cr0(on ? cr0 | CR0_TS : cr0 & ~CR0_TS);
+	fpu_ts_set = on;
+}
 /* Set CR0.TS: the next FPU instruction of whoever runs traps first. */
 static inline void fpu_trap_next(void)
 {
-	if (fpu_ts_set)
-		return;
-	u64 cr0;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | (1ull << 3)));
-	fpu_ts_set = true;
+	if (!fpu_ts_set)
+		fpu_write_ts(true);
 }
 void fpu_init(void);
 bool fpu_trap(struct tcb *t);

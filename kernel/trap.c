@@ -1,6 +1,6 @@
-/* Interrupts and exceptions.  User page faults become pager IPC; other user
- * exceptions stop the thread until [K4] turns them into exception IPC.  Any
- * exception in the kernel is a bug and panics. */
+/* Interrupts and exceptions.  User page faults become pager IPC, other user
+ * exceptions exception IPC (or stop the thread without a handler); the FPU
+ * trap switches FPU state.  Any exception in the kernel is a bug and panics. */
 #include "thread.h"
 #include "kip.h"
 #include "arch/x86_64/paging.h"
@@ -12,6 +12,11 @@ static const char *const exception_names[32] = {
 	"page fault", "reserved", "x87 FPU error", "alignment check", "machine check",
 	"SIMD FP error", "virtualization", "control protection",
 };
+
+static const char *exception_name(u64 vector)
+{
+	return vector < 32 && exception_names[vector] ? exception_names[vector] : "exception";
+}
 
 /* sigma0 has no pager: the kernel gives it device memory (any physical
  * address below 1 TiB that the KIP does not describe) one-to-one and
@@ -54,9 +59,8 @@ static void user_exception(struct frame *f)
 	}
 	if (ipc_exception(current, f, f->vector, f->err, addr))
 		return;
-	const char *name = f->vector < 32 && exception_names[f->vector] ? exception_names[f->vector] : "exception";
 	char why[96];
-	ksnprintf(why, sizeof(why), "%s (vector %llu) at ip %llx, addr %llx, no handler took it", name, f->vector,
+	ksnprintf(why, sizeof(why), "%s (vector %llu) at ip %llx, addr %llx, no handler took it", exception_name(f->vector), f->vector,
 		  f->rip, addr);
 	thread_kill(current, why);
 }
@@ -95,9 +99,7 @@ void trap(struct frame *f)
 	} else if (f->vector == 18) {
 		panic_frame(f, "machine check");
 	} else if (!from_user) {
-		panic_frame(f, "%s (vector %llu) in the kernel",
-			    exception_names[f->vector] ? exception_names[f->vector] : "exception",
-			    f->vector);
+		panic_frame(f, "%s (vector %llu) in the kernel", exception_name(f->vector), f->vector);
 	} else {
 		user_exception(f);
 	}

@@ -97,6 +97,7 @@ enum l4_ipc_error {
  * thread that sends one gets L4_IPC_BADMSG, so a receiver can trust them. */
 #define L4_LABEL_KERNEL_FIRST 0xfffe0ull
 #define L4_LABEL_KERNEL_LAST 0xfffffull
+#define L4_LABEL_IS_KERNEL(label) ((label) >= L4_LABEL_KERNEL_FIRST && (label) <= L4_LABEL_KERNEL_LAST)
 #define L4_LABEL_PAGEFAULT 0xfffe0ull /* low 4 bits: access r=4 w=2 x=1 */
 #define L4_LABEL_EXCEPTION 0xffff0ull /* an exception or an alien system call */
 

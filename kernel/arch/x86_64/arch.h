@@ -68,6 +68,23 @@ static inline u64 read_cr3(void)
 	return v;
 }
 static inline void write_cr3(u64 v) { __asm__ volatile("mov %0, %%cr3" ::"r"(v) : "memory"); }
+static inline u64 read_cr0(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr0, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr0(u64 v) { __asm__ volatile("mov %0, %%cr0" ::"r"(v)); }
+static inline u64 read_cr4(void)
+{
+	u64 v;
+	__asm__ volatile("mov %%cr4, %0" : "=r"(v));
+	return v;
+}
+static inline void write_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v)); }
+#define CR0_TS (1ull << 3)
+#define CR0_AM (1ull << 18)
+#define CR4_OSXSAVE (1ull << 18)
 static inline void invlpg(u64 va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }
 static inline void cpuid(u32 leaf, u32 sub, u32 *a, u32 *b, u32 *c, u32 *d)
 {
@@ -91,7 +108,7 @@ extern u64 kstack_top; /* entry.S: the running thread's kernel stack top */
 
 /* cpu.c */
 struct cpu_features {
-	bool pcid, invpcid, fsgsbase, smep, smap, pge, nx, tsc_deadline;
+	bool pcid, smep, smap, pge, nx;
 };
 extern struct cpu_features cpu;
 void cpu_init(void);

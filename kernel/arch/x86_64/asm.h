@@ -21,10 +21,7 @@
 #define VEC_SYSCALL 0x100
 
 /* Offsets in struct frame (see arch.h). */
-#define FR_RAX (8 * 8)
-#define FR_RCX (12 * 8)
 #define FR_VEC (15 * 8)
-#define FR_RIP (17 * 8)
 #define FR_SIZE (22 * 8)
 
 #endif

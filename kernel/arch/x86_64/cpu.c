@@ -77,12 +77,9 @@ static void detect_features(void)
 	u32 a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	cpu.pcid = c & (1u << 17);
-	cpu.tsc_deadline = c & (1u << 24);
 	cpu.pge = d & (1u << 13);
 	cpuid(7, 0, &a, &b, &c, &d);
-	cpu.fsgsbase = b & (1u << 0);
 	cpu.smep = b & (1u << 7);
-	cpu.invpcid = b & (1u << 10);
 	cpu.smap = b & (1u << 20);
 	cpuid(0x80000001, 0, &a, &b, &c, &d);
 	cpu.nx = d & (1u << 20);
@@ -90,8 +87,7 @@ static void detect_features(void)
 
 static void cr4_init(void)
 {
-	u64 cr4;
-	__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
+	u64 cr4 = read_cr4();
 	cr4 |= (1 << 9) | (1 << 10); /* OSFXSR, OSXMMEXCPT */
 	if (cpu.pge)
 		cr4 |= 1 << 7;
@@ -109,15 +105,13 @@ static void cr4_init(void)
 	/* PCIDE may only be set while CR3[11:0] == 0, which holds at boot. */
 	if (cpu.pcid)
 		cr4 |= 1 << 17;
-	__asm__ volatile("mov %0, %%cr4" ::"r"(cr4));
+	write_cr4(cr4);
 }
 
 /* CR0.AM: user code that sets RFLAGS.AC gets alignment-check exceptions. */
 static void cr0_init(void)
 {
-	u64 cr0;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0 | (1ull << 18)));
+	write_cr0(read_cr0() | CR0_AM);
 }
 
 static void syscall_init(void)

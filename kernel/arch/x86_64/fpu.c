@@ -10,34 +10,22 @@
 
 struct tcb *fpu_owner;
 bool fpu_ts_set;
-#define ts_set fpu_ts_set
 static bool use_xsave;
 static u64 xsave_mask;
-
-static inline void write_cr0_ts(bool on)
-{
-	u64 cr0;
-	__asm__ volatile("mov %%cr0, %0" : "=r"(cr0));
-	cr0 = on ? cr0 | (1ull << 3) : cr0 & ~(1ull << 3);
-	__asm__ volatile("mov %0, %%cr0" ::"r"(cr0));
-	ts_set = on;
-}
 
 void fpu_init(void)
 {
 	u32 a, b, c, d;
 	cpuid(1, 0, &a, &b, &c, &d);
 	if (c & (1u << 26)) { /* XSAVE: x87, SSE and AVX where the CPU has it */
-		u64 cr4;
-		__asm__ volatile("mov %%cr4, %0" : "=r"(cr4));
-		__asm__ volatile("mov %0, %%cr4" ::"r"(cr4 | (1ull << 18))); /* OSXSAVE */
+		write_cr4(read_cr4() | CR4_OSXSAVE);
 		cpuid(0xd, 0, &a, &b, &c, &d);
 		xsave_mask = a & 0x7;
 		__asm__ volatile("xsetbv" ::"c"(0), "a"((u32)xsave_mask), "d"(0));
 		cpuid(0xd, 0, &a, &b, &c, &d);
 		use_xsave = b <= PAGE_SIZE;
 	}
-	write_cr0_ts(true);
+	fpu_write_ts(true);
 	printk("fpu: %s, state components %llx\n", use_xsave ? "xsave" : "fxsave", xsave_mask);
 }
 
@@ -70,7 +58,7 @@ static void set_owner(struct tcb *t)
  * its state (it is then stopped). */
 bool fpu_trap(struct tcb *t)
 {
-	write_cr0_ts(false);
+	fpu_write_ts(false);
 	if (fpu_owner == t)
 		return true;
 	if (!t->fpu) {
@@ -92,8 +80,8 @@ bool fpu_trap(struct tcb *t)
 void fpu_switch(struct tcb *next)
 {
 	bool want_ts = next != fpu_owner;
-	if (want_ts != ts_set)
-		write_cr0_ts(want_ts);
+	if (want_ts != fpu_ts_set)
+		fpu_write_ts(want_ts);
 }
 
 void fpu_release(struct tcb *t)
