@@ -15,14 +15,18 @@ static u8 stack_b[8192] __attribute__((aligned(16)));
 static u8 stack_c[8192] __attribute__((aligned(16)));
 static u8 stack_p[8192] __attribute__((aligned(16)));
 
-static u64 loop_overhead;
+/* What the measuring itself costs: one iteration of a loop timed as a
+ * whole, and one rdtsc pair around an operation timed by itself. */
+static u64 loop_overhead, timer_overhead;
 
-static void report(const char *name, u64 total, u64 n)
-{
-	u64 per = (total + n / 2) / n;
-	per = per > loop_overhead ? per - loop_overhead : 0;
-	printf("BENCH %s %llu insns\n", name, per);
-}
+static u64 sub0(u64 a, u64 b) { return a > b ? a - b : 0; }
+
+/* The average of total over n operations, less the measuring overhead. */
+static u64 per_op(u64 total, u64 n, u64 overhead) { return sub0((total + n / 2) / n, overhead); }
+
+static void print_bench(const char *name, u64 insns) { printf("BENCH %s %llu insns\n", name, insns); }
+
+static void report(const char *name, u64 total, u64 n) { print_bench(name, per_op(total, n, loop_overhead)); }
 
 static u64 measure_empty_loop(void)
 {
@@ -33,14 +37,25 @@ static u64 measure_empty_loop(void)
 	return (t1 - t0 + ITERATIONS / 2) / ITERATIONS;
 }
 
+static u64 measure_timer(void)
+{
+	u64 total = 0;
+	for (int i = 0; i < ITERATIONS; i++) {
+		u64 t0 = l4_rdtsc();
+		__asm__ volatile("" ::: "memory");
+		total += l4_rdtsc() - t0;
+	}
+	return (total + ITERATIONS / 2) / ITERATIONS;
+}
+
 static u64 null_syscall(void)
 {
 	u64 t0 = l4_rdtsc();
 	for (int i = 0; i < ITERATIONS; i++)
 		l4_kdebug(L4_KD_NOP, 0, 0);
-	u64 total = l4_rdtsc() - t0;
-	report("null_syscall", total, ITERATIONS);
-	return (total + ITERATIONS / 2) / ITERATIONS - loop_overhead;
+	u64 per = per_op(l4_rdtsc() - t0, ITERATIONS, loop_overhead);
+	print_bench("null_syscall", per);
+	return per;
 }
 
 /* Echo server: waits for a call, replies and waits again, forever. */
@@ -68,11 +83,11 @@ static u64 rtt(const char *rtt_name, const char *oneway_name, l4_tid_t server, u
 		m.mr[0] = L4_TAG_MAKE(1, words, 0);
 		l4_call(server, &m);
 	}
-	u64 total = l4_rdtsc() - t0;
+	u64 round_trip = per_op(l4_rdtsc() - t0, ITERATIONS, loop_overhead), oneway = (round_trip + 1) / 2;
 	if (rtt_name)
-		report(rtt_name, total, ITERATIONS);
-	report(oneway_name, total, 2 * ITERATIONS);
-	return (total + ITERATIONS) / (2 * ITERATIONS) - loop_overhead / 2;
+		print_bench(rtt_name, round_trip);
+	print_bench(oneway_name, oneway);
+	return oneway;
 }
 
 
@@ -152,7 +167,7 @@ static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2
 		if (i >= 100) /* the first ones build the server's page tables */
 			total += l4_rdtsc() - t0;
 	}
-	report(name, total, MAP_ITERATIONS);
+	print_bench(name, per_op(total, MAP_ITERATIONS, timer_overhead));
 }
 
 /* ---- strings ------------------------------------------------------------------ */
@@ -193,8 +208,7 @@ static void string_ipc(const char *name, l4_tid_t server, u64 len, u64 oneway)
 		if (i >= 100) /* the first ones fault the buffers in */
 			total += l4_rdtsc() - t0;
 	}
-	u64 per = (total + STRING_ITERATIONS / 2) / STRING_ITERATIONS - loop_overhead;
-	printf("BENCH %s %llu insns\n", name, per - oneway);
+	print_bench(name, sub0(per_op(total, STRING_ITERATIONS, timer_overhead), oneway));
 }
 
 /* The one-way cost of an IPC carrying a map item for one page: a call with
@@ -214,8 +228,7 @@ static void map_page_ipc(l4_tid_t server, u64 oneway)
 			total += l4_rdtsc() - t0;
 		l4_unmap(L4_FPAGE((u64)map_page, 12, L4_RWX), 0);
 	}
-	u64 per = (total + MAP_ITERATIONS / 2) / MAP_ITERATIONS - loop_overhead;
-	printf("BENCH ipc_map_page %llu insns\n", per - oneway);
+	print_bench("ipc_map_page", sub0(per_op(total, MAP_ITERATIONS, timer_overhead), oneway));
 }
 
 /* ---- exception IPC: the floor of a Linux system call ------------------------- */
@@ -274,6 +287,7 @@ int main(int argc, char **argv)
 {
 	const struct l4_kip *k = l4_kip();
 	loop_overhead = measure_empty_loop();
+	timer_overhead = measure_timer();
 	l4_tid_t pager = l4_mirror_pager_start();
 	if (argc > 1 && !strcmp(argv[1], "slowpath")) {
 		/* this kernel has no fast path */
@@ -282,17 +296,18 @@ int main(int argc, char **argv)
 		l4_delete_task(inter);
 		return 0;
 	}
-	printf("bench: TSC %llu kHz, %d iterations, loop overhead %llu insns (subtracted)\n",
-	       k->tsc_hz / 1000, ITERATIONS, loop_overhead);
+	printf("bench: TSC %llu kHz, %d iterations, loop overhead %llu and timer overhead %llu insns (subtracted)\n",
+	       k->tsc_hz / 1000, ITERATIONS, loop_overhead, timer_overhead);
 	u64 null = null_syscall();
 	l4_tid_t intra = l4_spawn_thread(echo_server, 0, stack_a, sizeof(stack_a));
 	rtt("ipc_intra_rtt", "ipc_intra_oneway", intra, 0);
 	l4_tid_t inter = l4_spawn_task(pager, echo_server, 0, stack_b, sizeof(stack_b));
 	u64 oneway = rtt("ipc_inter_rtt", "ipc_inter_oneway", inter, 0);
-	printf("bench: ipc_inter_oneway / null_syscall = %llu.%02llu\n", oneway / null, oneway * 100 / null % 100);
+	if (null)
+		printf("bench: ipc_inter_oneway / null_syscall = %llu.%02llu\n", oneway / null, oneway * 100 / null % 100);
 	rtt(NULL, "ipc_inter_oneway_7w", inter, 7);
 	rtt(NULL, "ipc_inter_oneway_8w", inter, 8);
-	rtt(NULL, "ipc_inter_oneway_64w", inter, 63);
+	rtt(NULL, "ipc_inter_oneway_64w", inter, 63); /* 63 untyped words + the tag: all 64 registers */
 	l4_delete_task(inter);
 	memset(string_src, 1, sizeof(string_src));
 	memset(string_dst, 0, sizeof(string_dst));

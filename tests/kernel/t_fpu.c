@@ -10,7 +10,7 @@
 #define ROUNDS 300
 static test_stack_t stacks[4];
 static u8 pattern[3][512] __attribute__((aligned(64)));
-static volatile u64 rounds[3], mismatches[3];
+static volatile u64 rounds[3], mismatches[3], first_turn[3], last_turn[3], turn;
 static bool avx;
 static l4_tid_t main_tid;
 
@@ -50,6 +50,10 @@ static void worker(u64 me)
 		if (memcmp(seen, pattern[me], span))
 			mismatches[me]++;
 		rounds[me]++;
+		u64 now = __atomic_add_fetch(&turn, 1, __ATOMIC_RELAXED);
+		if (r == 0)
+			first_turn[me] = now;
+		last_turn[me] = now;
 		if (r % 3 == 0)
 			l4_yield();
 	}
@@ -64,7 +68,9 @@ int main(void)
 	main_tid = l4_myself();
 	u32 a, b, c, d;
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	avx = (c & (1u << 28)) && (c & (1u << 27));
+	bool osxsave_avx = (c & (1u << 28)) && (c & (1u << 27));
+	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(7), "c"(0));
+	avx = osxsave_avx && (b & (1u << 5)); /* vinserti128/vextracti128 are AVX2 */
 	for (int t = 0; t < 3; t++)
 		for (int i = 0; i < 512; i++)
 			pattern[t][i] = (u8)(t * 77 + i * 13 + 1);
@@ -77,10 +83,15 @@ int main(void)
 		struct l4_msg m;
 		l4_receive(w[i], &m);
 	}
-	CHECK(rounds[0] == ROUNDS && rounds[1] == ROUNDS && rounds[2] == ROUNDS,
-	      "three threads in two tasks used the FPU %d rounds each, switched around", ROUNDS);
+	u64 latest_start = 0, earliest_end = ~0ull;
+	for (int i = 0; i < 3; i++) {
+		latest_start = first_turn[i] > latest_start ? first_turn[i] : latest_start;
+		earliest_end = last_turn[i] < earliest_end ? last_turn[i] : earliest_end;
+	}
+	CHECK(rounds[0] == ROUNDS && rounds[1] == ROUNDS && rounds[2] == ROUNDS && latest_start < earliest_end,
+	      "three threads in two tasks used the FPU %d rounds each, all at the same time", ROUNDS);
 	CHECK(mismatches[0] + mismatches[1] + mismatches[2] == 0,
-	      "none saw another's XMM%s registers (%llu, %llu, %llu mismatches)", avx ? "/YMM" : "", mismatches[0],
+	      "none saw another's XMM0-15%s (%llu, %llu, %llu mismatches)", avx ? " or YMM0/1/15 upper halves" : "", mismatches[0],
 	      mismatches[1], mismatches[2]);
 	printf("# AVX %s\n", avx ? "used" : "not offered by this CPU");
 	l4_delete_thread(w[0]);

@@ -76,7 +76,7 @@ static void test_faulting_threads(void)
 		l4_tid_t t = l4_spawn_thread(cases[i].fn, 0, stacks[0], STACK_SIZE);
 		yield_n(2);
 		u64 st = thread_state(t);
-		CHECK(st & L4_EXREG_STATE_DEAD, "a thread doing %s is stopped, the kernel stays up (state %llx)",
+		CHECK(st != ~0ull && (st & L4_EXREG_STATE_DEAD), "a thread doing %s is stopped, the kernel stays up (state %llx)",
 		      cases[i].what, st);
 		l4_delete_thread(t);
 	}

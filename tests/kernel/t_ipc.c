@@ -144,7 +144,7 @@ static void test_partner_deleted_and_cancel(void)
 	blocked_result = 0;
 	l4_tid_t waiter = l4_spawn_thread(receive_from_arg, target, stacks[3], STACK_SIZE);
 	yield_n(3);
-	CHECK(thread_state(waiter) & L4_EXREG_STATE_RECEIVING, "waiter blocks in receive");
+	CHECK(thread_in_state(waiter, L4_EXREG_STATE_RECEIVING), "waiter blocks in receive");
 	l4_delete_thread(target);
 	yield_n(3);
 	CHECK(ipc_error(blocked_result, L4_IPC_NOPARTNER, true),
@@ -157,7 +157,7 @@ static void test_partner_deleted_and_cancel(void)
 	poll_result = 0;
 	l4_tid_t sender = l4_spawn_thread(send_blocking, never_receives, stacks[5], STACK_SIZE);
 	yield_n(3);
-	CHECK(thread_state(sender) & L4_EXREG_STATE_SENDING, "a sender blocks on a receiver that never receives");
+	CHECK(thread_in_state(sender, L4_EXREG_STATE_SENDING), "a sender blocks on a receiver that never receives");
 	l4_delete_thread(never_receives);
 	yield_n(3);
 	CHECK(ipc_error(poll_result, L4_IPC_NOPARTNER, false), "receiver deleted mid-IPC: no partner, send phase (%llx)",
@@ -191,7 +191,7 @@ static void test_closed_receive(void)
 	yield_n(3);
 	CHECK(ipc_error(poll_result, L4_IPC_TIMEOUT, false),
 	      "closed receive refuses a third thread (its zero-timeout send times out)");
-	CHECK(thread_state(waiter) & L4_EXREG_STATE_RECEIVING, "waiter still waits for its partner");
+	CHECK(thread_in_state(waiter, L4_EXREG_STATE_RECEIVING), "waiter still waits for its partner");
 	struct l4_msg m = { { L4_TAG_MAKE(3, 0, 0) } };
 	u64 tag = l4_ipc(waiter, L4_NILTHREAD, L4_POLL, &m, NULL);
 	CHECK(!l4_ipc_failed(tag), "closed receive accepts its partner");
@@ -236,7 +236,7 @@ static void test_receive_from_third_after_send(void)
 	l4_create_thread(main_tid, l4_parent, &a);
 	l4_tid_t c = l4_spawn_thread(send_to, a, stacks[2], STACK_SIZE);
 	yield_n(2);
-	CHECK(thread_state(c) & L4_EXREG_STATE_SENDING, "a third thread waits to send to A");
+	CHECK(thread_in_state(c, L4_EXREG_STATE_SENDING), "a third thread waits to send to A");
 	third_tag = 0;
 	l4_start_fn(a, send_then_receive_from, c, stacks[3], STACK_SIZE);
 	struct l4_msg m;
@@ -301,14 +301,15 @@ static void test_finite_timeouts(void)
 	l4_delete_thread(srv);
 
 	l4_tid_t s = l4_spawn_thread(send_after_yield, main_tid, stacks[7], STACK_SIZE);
-	tag = l4_ipc(L4_NILTHREAD, s, L4_TIMEOUTS(0, 1000000), &m, NULL);
+	tag = l4_ipc(L4_NILTHREAD, s, L4_TIMEOUTS(0, 20000), &m, NULL);
 	CHECK(!l4_ipc_failed(tag) && L4_TAG_LABEL(tag) == 55, "a message within the timeout arrives");
+	/* a longer wait next: a stale 20 ms deadline left behind would end it early */
 	l4_tid_t idle2;
 	l4_create_thread(main_tid, l4_parent, &idle2);
 	t0 = l4_rdtsc();
-	tag = l4_ipc(L4_NILTHREAD, idle2, L4_TIMEOUTS(0, 30000), &m, NULL);
+	tag = l4_ipc(L4_NILTHREAD, idle2, L4_TIMEOUTS(0, 100000), &m, NULL);
 	us = us_since(t0);
-	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 30000, "and the old timeout does not fire later (%llu us)", us);
+	CHECK(ipc_error(tag, L4_IPC_TIMEOUT, true) && us >= 100000, "and the old timeout does not fire later (%llu us)", us);
 	l4_delete_thread(idle2);
 	l4_delete_thread(s);
 }

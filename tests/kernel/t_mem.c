@@ -242,10 +242,22 @@ static void test_map_onto_source(u64 big)
 	yield_n(2);
 	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 2), L4_ITEM_MAP, L4_FPAGE(big + 0x1000, 12, L4_RWX) } };
 	u64 tag = l4_send(t, &m);
-	CHECK(l4_ipc_failed(tag) || l4_kdebug(L4_KD_PROBE, big + 0x1000, 0),
-	      "mapping a page into its own 2 MiB source: refused or harmless, no hang");
+	/* our 2 MiB page was split above: this maps one 4 KiB piece over another */
+	*(volatile u64 *)(big + 0x1000) = 0x1234;
+	CHECK(!l4_ipc_failed(tag) && *(volatile u64 *)(big + 0x4000) == 0x1234,
+	      "mapping a page of a region onto another page of it: both name one frame, no hang (%llx)", tag);
 	s64 st = l4_unmap(L4_FPAGE(big, 21, L4_RWX), L4_UNMAP_SELF);
 	CHECK(st >= 0 && l4_kdebug(L4_KD_PROBE, big + 0x4000, 0) == 0, "and the region unmaps cleanly");
+	l4_delete_thread(t);
+
+	/* a whole 2 MiB page: the map would revoke its own source first */
+	u64 whole = sigma0_get_superpage();
+	t = l4_spawn_thread(receive_into, L4_FPAGE(whole + 0x4000, 12, 0), stacks[4], STACK_SIZE);
+	yield_n(2);
+	m = (struct l4_msg){ { L4_TAG_MAKE(0, 0, 2), L4_ITEM_MAP, L4_FPAGE(whole + 0x1000, 12, L4_RWX) } };
+	tag = l4_send(t, &m);
+	CHECK(whole && ipc_error(tag, L4_IPC_MAPFAIL, false),
+	      "mapping a piece of a 2 MiB page into itself: MAPFAIL, no hang (%llx)", tag);
 	l4_delete_thread(t);
 }
 

@@ -35,7 +35,7 @@ static void sleep_ms(u64 ms)
 static bool wait_state(l4_tid_t t, u64 bit)
 {
 	for (int i = 0; i < 1000; i++) {
-		if (thread_state(t) & bit)
+		if (thread_in_state(t, bit))
 			return true;
 		l4_yield();
 	}
@@ -133,7 +133,7 @@ static void test_woken_thread_deleted(void)
 	m.mr[0] = L4_TAG_MAKE(5, 0, 0);
 	l4_send(pager_tid, &m);
 	yield_n(5);
-	CHECK(thread_state(srv_tid) & L4_EXREG_STATE_RECEIVING, "srv blocked again (kernel survived)");
+	CHECK(thread_in_state(srv_tid, L4_EXREG_STATE_RECEIVING), "srv blocked again (kernel survived)");
 	l4_delete_task(x_tid);
 	l4_delete_task(srv_tid);
 	}

@@ -24,7 +24,7 @@ static void test_create_in_own_task(void)
 	s64 r = l4_thread_control(L4_NILTHREAD, main_tid, l4_parent, L4_TC_CREATE, &t, &task);
 	CHECK(r == 0 && t != L4_NILTHREAD, "create a thread in the own task (%llx)", t);
 	u64 st = thread_state(t);
-	CHECK(st & L4_EXREG_STATE_HALTED, "a new thread starts halted (state %llx)", st);
+	CHECK(st != ~0ull && (st & L4_EXREG_STATE_HALTED), "a new thread starts halted (state %llx)", st);
 	l4_delete_thread(t);
 
 	flag = 0;
@@ -64,7 +64,7 @@ static void test_halt_resume(void)
 	u64 c2 = counter;
 	yield_n(5);
 	CHECK(counter == c2, "a halted thread does not run");
-	CHECK(thread_state(t) & L4_EXREG_STATE_HALTED, "its state says halted");
+	CHECK(thread_in_state(t, L4_EXREG_STATE_HALTED), "its state says halted");
 	x = (struct l4_exreg){ L4_EXREG_RESUME, 0, 0, 0, 0, 0 };
 	l4_exchange_registers(t, &x);
 	yield_n(3);

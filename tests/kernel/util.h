@@ -26,6 +26,13 @@ static inline u64 thread_state(l4_tid_t t)
 	return l4_exchange_registers(t, &x) == 0 ? x.state : ~0ull;
 }
 
+/* Does thread t exist and have the given state bit? */
+static inline bool thread_in_state(l4_tid_t t, u64 bit)
+{
+	u64 st = thread_state(t);
+	return st != ~0ull && (st & bit);
+}
+
 static inline u64 my_prio(void)
 {
 	u64 prio = 0;
