@@ -118,11 +118,10 @@ static void faulter(u64 parent)
 
 static void pagefault_bench(void)
 {
-	extern char _end[];
 	for (int i = 0; i < FAULT_PAGES; i++)
 		fault_area[i * 4096] = 1; /* the pager has the pages itself */
 	pager_init(&pgr, NULL, 0, false);
-	pager_add_region(&pgr, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+	pager_add_image(&pgr);
 	l4_tid_t p = pager_start(&pgr, stack_p, sizeof(stack_p));
 	l4_tid_t t = l4_spawn_task(p, faulter, l4_myself(), stack_c, sizeof(stack_c));
 	struct l4_msg m;
@@ -158,9 +157,7 @@ static void map_unmap(const char *name, l4_tid_t server, u64 page, unsigned log2
 	struct l4_msg m;
 	u64 total = 0;
 	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
-		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-		m.mr[1] = window | L4_ITEM_MAP;
-		m.mr[2] = L4_FPAGE(page, log2, L4_R | L4_W);
+		l4_map_msg(&m, window, L4_FPAGE(page, log2, L4_R | L4_W), false);
 		u64 t0 = l4_rdtsc();
 		l4_call(server, &m);
 		l4_unmap(L4_FPAGE(page, log2, L4_RWX), 0);
@@ -219,9 +216,7 @@ static void map_page_ipc(l4_tid_t server, u64 oneway)
 	struct l4_msg m;
 	u64 total = 0;
 	for (int i = 0; i < MAP_ITERATIONS + 100; i++) {
-		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-		m.mr[1] = WIN | L4_ITEM_MAP;
-		m.mr[2] = L4_FPAGE((u64)map_page, 12, L4_R | L4_W);
+		l4_map_msg(&m, WIN, L4_FPAGE((u64)map_page, 12, L4_R | L4_W), false);
 		u64 t0 = l4_rdtsc();
 		l4_call(server, &m);
 		if (i >= 100)

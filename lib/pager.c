@@ -18,6 +18,12 @@ bool pager_add_region(struct pager *p, u64 start, u64 end, enum pager_kind kind,
 	return true;
 }
 
+bool pager_add_image(struct pager *p)
+{
+	extern char _end[];
+	return pager_add_region(p, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+}
+
 static struct pager_region *region_of(struct pager *p, u64 addr)
 {
 	for (unsigned i = 0; i < p->nregions; i++)
@@ -74,17 +80,6 @@ static void release_task(struct pager *p, u64 task)
 	}
 }
 
-/* Make sure the pager has its own page before mapping it on: an atomic
- * no-op write faults it in writable without disturbing other threads. */
-static void touch(u64 addr, bool write)
-{
-	volatile u8 *b = (volatile u8 *)addr;
-	if (write)
-		__asm__ volatile("lock orb $0, %0" : "+m"(*b));
-	else
-		(void)*b;
-}
-
 /* The page to map for a fault, with its rights; 0 if none. */
 static u64 resolve(struct pager *p, struct pager_region *r, u64 task, u64 va, unsigned access, unsigned *rights)
 {
@@ -92,7 +87,7 @@ static u64 resolve(struct pager *p, struct pager_region *r, u64 task, u64 va, un
 	*rights = r->rights;
 	switch (r->kind) {
 	case PAGER_MIRROR:
-		touch(va, access & L4_W);
+		l4_touch(va, access & L4_W);
 		return va;
 	case PAGER_ANON:
 		if (!pp)
@@ -132,9 +127,7 @@ static bool handle_fault(struct pager *p, l4_tid_t from, u64 label, struct l4_ms
 		m->mr[0] = L4_TAG_MAKE(0, 0, 0);
 		return true;
 	}
-	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
-	m->mr[1] = va | L4_ITEM_MAP;
-	m->mr[2] = L4_FPAGE(page, 12, rights);
+	l4_map_msg(m, va, L4_FPAGE(page, 12, rights), false);
 	return true;
 }
 

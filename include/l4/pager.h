@@ -44,6 +44,8 @@ struct pager {
 
 void pager_init(struct pager *p, void *pool, u64 pool_bytes, bool refuse);
 bool pager_add_region(struct pager *p, u64 start, u64 end, enum pager_kind kind, u64 source, unsigned rights);
+/* The program's own image (code, data, bss), mirrored with all rights. */
+bool pager_add_image(struct pager *p);
 /* Serve faults forever in the calling thread. */
 _Noreturn void pager_serve(struct pager *p);
 /* A new thread of this task that serves p. */

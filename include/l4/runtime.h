@@ -40,6 +40,17 @@ s64 l4_start_fn(l4_tid_t t, l4_thread_fn fn, u64 arg, void *stack, usize stack_s
 l4_tid_t l4_mirror_pager_start(void);
 l4_tid_t l4_spawn_task(l4_tid_t pager, l4_thread_fn fn, u64 arg, void *stack, usize stack_size);
 
+/* Fault a page of our own in before mapping it on: a read, or for write
+ * access an atomic no-op write, which disturbs no other thread. */
+static inline void l4_touch(u64 addr, bool write)
+{
+	volatile u8 *b = (volatile u8 *)addr;
+	if (write)
+		__asm__ volatile("lock orb $0, %0" : "+m"(*b));
+	else
+		(void)*b;
+}
+
 static inline u64 l4_rdtsc(void)
 {
 	u32 lo, hi;

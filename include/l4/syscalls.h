@@ -91,6 +91,15 @@ static inline u64 l4_reply_wait(l4_tid_t to, struct l4_msg *m, l4_tid_t *sender)
 }
 static inline bool l4_ipc_failed(u64 tag) { return tag & L4_TAG_ERROR; }
 
+/* m becomes a message of one map (or grant) item: the sender's fpage fp,
+ * placed at sendbase within the receiver's window. */
+static inline void l4_map_msg(struct l4_msg *m, u64 sendbase, l4_fpage_t fp, bool grant)
+{
+	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
+	m->mr[1] = (sendbase & ~0xfffull) | (grant ? L4_ITEM_GRANT : L4_ITEM_MAP);
+	m->mr[2] = fp;
+}
+
 /* A raw system call: all argument registers in, RAX and RDI..R9 out. */
 struct l4_regs {
 	u64 rax, rdi, rsi, rdx, r10, r8, r9;

@@ -269,9 +269,7 @@ static bool handle_fault(l4_tid_t from, struct l4_msg *m)
 		finish_child(ci, from, false, how);
 		return false;
 	}
-	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
-	m->mr[1] = va | L4_ITEM_MAP;
-	m->mr[2] = L4_FPAGE(cp->page, 12, cp->rights);
+	l4_map_msg(m, va, L4_FPAGE(cp->page, 12, cp->rights), false);
 	return true;
 }
 

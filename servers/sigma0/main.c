@@ -123,9 +123,7 @@ static void serve(struct l4_msg *m, l4_tid_t client)
 		for (u64 off = 0; off < (1ull << log2); off += 4096)
 			set_given((base + off) >> 12);
 	}
-	m->mr[0] = L4_TAG_MAKE(0, 0, 2);
-	m->mr[1] = base | L4_ITEM_MAP;
-	m->mr[2] = L4_FPAGE(base, log2, L4_FPAGE_RIGHTS(fp) ? L4_FPAGE_RIGHTS(fp) : L4_RWX);
+	l4_map_msg(m, base, L4_FPAGE(base, log2, L4_FPAGE_RIGHTS(fp) ? L4_FPAGE_RIGHTS(fp) : L4_RWX), false);
 }
 
 int main(void)

@@ -4,25 +4,10 @@
 #include <string.h>
 
 #include "check.h"
+#include "pool.h"
 #include "../../kernel/kernel.h"
 
-#define NPAGES 64
 
-static u8 *pool;
-
-static void pool_setup(void)
-{
-	free(pool); /* left over when a test panicked */
-	pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-	memset(pool, 0x5a, NPAGES * PAGE_SIZE);
-	kmem_init(pool, NPAGES);
-}
-
-static void pool_teardown(void)
-{
-	free(pool);
-	pool = NULL;
-}
 
 static bool in_pool(const void *p)
 {

@@ -5,29 +5,14 @@
 #include <string.h>
 
 #include "check.h"
+#include "pool.h"
 #include "../../kernel/kernel.h"
 #include "../../kernel/slab.h"
 
-#define NPAGES 64
 /* The page header (struct slab_page: two pointers, a pointer, two u32s,
  * 32 bytes) rounded up to 64: where the first object of a page starts. */
 #define SLAB_HDR 64u
 
-static u8 *pool;
-
-static void pool_setup(void)
-{
-	free(pool); /* left over when a test panicked */
-	pool = aligned_alloc(PAGE_SIZE, NPAGES * PAGE_SIZE);
-	memset(pool, 0x5a, NPAGES * PAGE_SIZE);
-	kmem_init(pool, NPAGES);
-}
-
-static void pool_teardown(void)
-{
-	free(pool);
-	pool = NULL;
-}
 
 static uptr page_of(const void *p) { return (uptr)p & ~(uptr)(PAGE_SIZE - 1); }
 static uptr offset_in_page(const void *p) { return (uptr)p & (PAGE_SIZE - 1); }

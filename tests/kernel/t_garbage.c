@@ -107,10 +107,8 @@ static void recording_pager(u64 refuse)
 			continue;
 		if (ours(m.mr[1])) {
 			u64 page = m.mr[1] & ~0xfffull;
-			(void)*(volatile u8 *)page; /* make sure we have it ourselves */
-			m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-			m.mr[1] = page | L4_ITEM_MAP;
-			m.mr[2] = L4_FPAGE(page, 12, L4_RWX);
+			l4_touch(page, false); /* make sure we have it ourselves */
+			l4_map_msg(&m, page, L4_FPAGE(page, 12, L4_RWX), false);
 			l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
 			continue;
 		}

@@ -19,7 +19,6 @@
 
 enum cmd { CMD_PROBE = 1, CMD_READ, CMD_WRITE, CMD_RECV_MAP, CMD_SEND_MAP, CMD_UNMAP, CMD_WINDOW };
 
-extern char _end[];
 static test_stack_t stacks[8];
 static u8 pages[8][4096] __attribute__((aligned(4096)));
 static u8 cow_template[4096] __attribute__((aligned(4096)));
@@ -47,9 +46,7 @@ static u64 do_command(u64 cmd, u64 a, u64 b, u64 c, u64 d)
 		l4_utcb()->rcv_window = a;
 		return l4_receive(b, &m);
 	case CMD_SEND_MAP: /* a: to, b: fpage, c: sendbase, d: grant */
-		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-		m.mr[1] = c | (d ? L4_ITEM_GRANT : L4_ITEM_MAP);
-		m.mr[2] = b;
+		l4_map_msg(&m, c, b, d);
 		return l4_send(a, &m);
 	case CMD_UNMAP:
 		return (u64)l4_unmap(a, (unsigned)b);
@@ -301,7 +298,7 @@ static void test_cow_and_lazy(void)
 	static test_stack_t cow_stack;
 	memcpy(cow_template, "template", 9);
 	pager_init(&cow, pool, sizeof(pool), false);
-	pager_add_region(&cow, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+	pager_add_image(&cow);
 	pager_add_region(&cow, COW_WIN, COW_WIN + 4096, PAGER_COW, (u64)cow_template, L4_R | L4_W);
 	pager_add_region(&cow, ANON_WIN, ANON_WIN + 16 * 4096, PAGER_ANON, 0, L4_R | L4_W);
 	l4_tid_t cp = pager_start(&cow, cow_stack, STACK_SIZE);
@@ -357,7 +354,7 @@ int main(void)
 	main_tid = l4_myself();
 	memset(pages, 1, sizeof(pages)); /* have our pages before mapping them on */
 	pager_init(&pgr, NULL, 0, false);
-	pager_add_region(&pgr, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+	pager_add_image(&pgr);
 	pager_tid = pager_start(&pgr, stacks[7], STACK_SIZE);
 	test_read_only_map();
 	test_grant();

@@ -18,14 +18,6 @@ static volatile l4_tid_t main_tid, pager_tid, srv_tid, d_tid, x_tid, p_tid, t_ti
 static volatile u64 x_result = 0x1234, t_result = 1, hold_addr;
 static volatile int armed;
 
-static void touch(u64 addr, bool write)
-{
-	if (write)
-		__asm__ volatile("lock orb $0, (%0)" ::"r"(addr) : "memory");
-	else
-		(void)*(volatile u8 *)addr;
-}
-
 static void sleep_ms(u64 ms)
 {
 	struct l4_msg m;
@@ -63,10 +55,8 @@ static void hold_pager(u64 arg)
 			l4_send(main_tid, &n);
 			l4_receive(main_tid, &n);
 		}
-		touch(addr, label & L4_W);
-		m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-		m.mr[1] = addr | L4_ITEM_MAP;
-		m.mr[2] = L4_FPAGE(addr, 12, L4_RWX);
+		l4_touch(addr, label & L4_W);
+		l4_map_msg(&m, addr, L4_FPAGE(addr, 12, L4_RWX), false);
 		tag = l4_reply_wait(from, &m, &from);
 	}
 }
@@ -101,7 +91,7 @@ static void x_fn(u64 arg)
 {
 	(void)arg;
 	struct l4_msg m;
-	touch((u64)x_src, false);
+	l4_touch((u64)x_src, false);
 	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
 	m.mr[1] = L4_STRING_ITEM(64);
 	m.mr[2] = (u64)x_src;
@@ -161,7 +151,7 @@ static void sender_x(u64 arg)
 {
 	(void)arg;
 	struct l4_msg m;
-	touch((u64)x_src, false);
+	l4_touch((u64)x_src, false);
 	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
 	m.mr[1] = L4_STRING_ITEM(64);
 	m.mr[2] = (u64)x_src;

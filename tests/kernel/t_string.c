@@ -184,10 +184,9 @@ static void wild_sender(u64 srv)
 
 static void test_unmappable_source(l4_tid_t srv)
 {
-	extern char _end[];
 	static struct pager refusing;
 	pager_init(&refusing, NULL, 0, true);
-	pager_add_region(&refusing, L4_IMAGE_BASE, (u64)_end, PAGER_MIRROR, 0, L4_RWX);
+	pager_add_image(&refusing);
 	l4_tid_t p = pager_start(&refusing, stacks[2], STACK_SIZE);
 	memset(stacks[3], 0, STACK_SIZE);
 	l4_tid_t t = l4_spawn_task(p, wild_sender, srv, stacks[3], STACK_SIZE);
@@ -222,10 +221,8 @@ static void pager_and_server(u64 arg)
 				l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
 				continue;
 			}
-			(void)*(volatile u8 *)page;
-			m.mr[0] = L4_TAG_MAKE(0, 0, 2);
-			m.mr[1] = page | L4_ITEM_MAP;
-			m.mr[2] = L4_FPAGE(page, 12, L4_RWX);
+			l4_touch(page, false);
+			l4_map_msg(&m, page, L4_FPAGE(page, 12, L4_RWX), false);
 			l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
 			continue;
 		}
