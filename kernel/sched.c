@@ -63,7 +63,7 @@ void sched_block(struct tcb *hint)
 /* Give the CPU away if a thread of higher priority is ready. */
 void sched_preempt_check(void)
 {
-	if (current == idle || runq_highest(&rq) <= (int)current->prio)
+	if (current == idle || runq_highest(&rq) <= (int)current->rq.prio)
 		return;
 	current->state = TS_READY;
 	runq_push_head(&rq, &current->rq);
@@ -92,7 +92,7 @@ void sched_tick(void)
 void sched_yield(void)
 {
 	current->remaining_us = current->timeslice_us;
-	if (runq_highest(&rq) >= (int)current->prio)
+	if (runq_highest(&rq) >= (int)current->rq.prio)
 		rotate();
 }
 
@@ -110,10 +110,10 @@ void sched_set_prio(struct tcb *t, u8 prio)
 {
 	if (t->rq.queued) {
 		runq_remove(&rq, &t->rq);
-		t->prio = t->rq.prio = prio;
+		t->rq.prio = prio;
 		runq_push_tail(&rq, &t->rq);
 	} else {
-		t->prio = t->rq.prio = prio;
+		t->rq.prio = prio;
 	}
 }
 

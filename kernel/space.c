@@ -65,7 +65,7 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 
 void space_destroy(struct space *s)
 {
-	assert(s->nthreads == 0);
+	assert(!s->threads);
 	mdb_space_destroyed(s);
 	if (loaded_space == s) {
 		write_cr3(kernel_cr3);
@@ -90,16 +90,23 @@ static bool space_exists(u64 id)
 	return false;
 }
 
+/* Delete every thread of s; the last one takes the task along, so s is
+ * gone afterwards. */
+void space_delete(struct space *s)
+{
+	while (s->threads->space_next)
+		thread_delete(s->threads);
+	thread_delete(s->threads);
+}
+
 /* Tasks whose creator is gone go with it: nobody else could ever delete
  * them.  Iterative, so that a long chain of tasks needs no deep stack. */
 void space_reap_orphans(void)
 {
 	for (struct space *s = all_spaces; s;) {
 		if (s->owner_id && !s->privileged && s != current->space && !space_exists(s->owner_id)) {
-			while (s->nthreads > 1)
-				thread_delete(s->threads);
-			thread_delete(s->threads); /* the last one takes the task along */
-			s = all_spaces;            /* the list changed: start over */
+			space_delete(s);
+			s = all_spaces; /* the list changed: start over */
 			continue;
 		}
 		s = s->next_space;

@@ -50,7 +50,7 @@ static u64 tc_create(struct frame *f)
 			return e;
 		s = host->space;
 	}
-	struct tcb *t = thread_create(s, f->rdi, f->rdx, current->prio, current->mcp, &err);
+	struct tcb *t = thread_create(s, f->rdi, f->rdx, current->rq.prio, current->mcp, &err);
 	if (!t) {
 		if (new_task)
 			space_destroy(s);
@@ -85,8 +85,7 @@ static u64 sys_thread_control(struct frame *f)
 		struct space *s = t->space;
 		if (s == current->space)
 			return ERR(L4_EBUSY);
-		for (u32 n = s->nthreads; n > 0; n--)
-			thread_delete(s->threads);
+		space_delete(s);
 		return 0;
 	}
 	case L4_TC_SET_PAGER:
@@ -165,7 +164,7 @@ static u64 sys_schedule(struct frame *f)
 		return ERR(L4_ENOPERM);
 	if (slice != L4_SCHED_KEEP && (slice < MIN_TIMESLICE_US || slice > MAX_TIMESLICE_US))
 		return ERR(L4_EINVAL);
-	f->rsi = t->prio;
+	f->rsi = t->rq.prio;
 	f->rdx = t->timeslice_us;
 	f->r10 = t->mcp;
 	if (mcp != L4_SCHED_KEEP)

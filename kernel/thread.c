@@ -78,7 +78,7 @@ struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 pri
 	}
 	t->state = TS_INACTIVE;
 	t->flags = TF_HALTED;
-	t->prio = t->rq.prio = prio;
+	t->rq.prio = prio;
 	t->mcp = mcp;
 	t->pager = pager;
 	t->timeslice_us = t->remaining_us = DEFAULT_TIMESLICE_US;
@@ -88,7 +88,6 @@ struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 pri
 	stack_setup(t);
 	t->space_next = s->threads;
 	s->threads = t;
-	s->nthreads++;
 	return t;
 }
 
@@ -98,7 +97,6 @@ static void unlink_from_space(struct tcb *t)
 	while (*pp != t)
 		pp = &(*pp)->space_next;
 	*pp = t->space_next;
-	t->space->nthreads--;
 }
 
 /* Delete t (never the current thread); the task goes with its last thread. */
@@ -116,7 +114,7 @@ void thread_delete(struct tcb *t)
 	kmem_free(t->utcb);
 	unlink_from_space(t);
 	kmem_free(t);
-	if (s->nthreads == 0)
+	if (!s->threads)
 		space_destroy(s);
 }
 

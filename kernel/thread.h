@@ -18,7 +18,6 @@ struct space {
 	u64 id;               /* unique for the kernel's lifetime */
 	u64 owner_id;         /* id of the task that created this one */
 	struct tcb *threads;  /* list through tcb->space_next */
-	u32 nthreads;
 	u16 pcid;
 	struct space *next_space, *prev_space; /* all tasks */
 };
@@ -54,7 +53,7 @@ struct tcb {
 	struct space *space;
 	l4_tid_t tid;
 	u8 state;
-	u8 prio, mcp;
+	u8 mcp;                  /* maximum controlled priority (the priority is rq.prio) */
 	u32 flags;
 	u64 *msg;                /* MR0..MR7: user frame or kmsg */
 	struct l4_utcb *utcb;    /* kernel address of the UTCB */
@@ -113,6 +112,7 @@ extern struct space *loaded_space;
 struct space *space_create(u64 owner_id, bool privileged, int *err);
 void space_destroy(struct space *s);
 void space_reap_orphans(void);
+void space_delete(struct space *s);
 #define CR3_NOFLUSH (1ull << 63)
 void space_load(struct space *s); /* with a TLB flush */
 /* Switch to s; with PCIDs the TLB keeps its entries unless a flush is due. */
@@ -139,7 +139,7 @@ void sched_block(struct tcb *hint);
 void sched_preempt_check(void);
 extern struct runq rq;
 /* May t (just unblocked, not queued) run now instead of a ready thread? */
-static inline bool sched_may_run_directly(struct tcb *t) { return (int)t->prio >= runq_highest(&rq); }
+static inline bool sched_may_run_directly(struct tcb *t) { return (int)t->rq.prio >= runq_highest(&rq); }
 void sched_tick(void);
 void sched_yield(void);
 void sched_donate(struct tcb *to);

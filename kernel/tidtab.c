@@ -49,6 +49,6 @@ l4_tid_t tidtab_alloc(struct tidtab *t, l4_tid_t want, void *obj, int *err)
 void tidtab_free(struct tidtab *t, l4_tid_t tid)
 {
 	u64 num = L4_TID_NUMBER(tid);
-	if (num < L4_MAX_THREADS && tidtab_lookup(t, tid))
+	if (tidtab_lookup(t, tid)) /* also checks the number */
 		t->obj[num] = NULL;
 }

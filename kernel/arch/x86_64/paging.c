@@ -255,7 +255,7 @@ u64 pt_next_mapped(u64 *pml4, u64 va, u64 end)
 		}
 		if (l == 0 && (t[IDX(va, 0)] & PTE_P))
 			return va;
-		if (l == 1 && (t[IDX(va, 1)] & PTE_P) && va < L4_USER_END)
+		if (l == 1 && (t[IDX(va, 1)] & PTE_P))
 			return va; /* inside a 2 MiB leaf */
 		/* skip to the start of the next entry at level l */
 		u64 span = 1ull << (12 + 9 * l);
