@@ -310,6 +310,7 @@ void kmain(u32 magic, u32 mbi_phys)
 	paging_init(max_phys);
 	mdb_init(max_phys);
 	timer_init();
+	irq_init();
 	fpu_init();
 	threads_init();
 	sched_init();
@@ -319,6 +320,8 @@ void kmain(u32 magic, u32 mbi_phys)
 	struct tcb *sigma0 = start_boot_task(0, L4_NILTHREAD, SIGMA0_PRIO);
 	sigma0_space = sigma0->space;
 	map_sigma0_memory(sigma0->space);
+	if (!io_give_all(sigma0->space))
+		panic("no kernel memory for sigma0's I/O ports");
 	struct tcb *root = start_boot_task(1, sigma0->tid, ROOT_PRIO);
 	kip_page->sigma0 = sigma0->tid;
 	kip_page->root = root->tid;

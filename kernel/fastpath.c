@@ -30,13 +30,18 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_ipc(struc
 	 * without one. */
 	if (unlikely(from != to && from != L4_ANYTHREAD))
 		return NULL;
-	if (unlikely(cur->flags & (TF_ALIEN | TF_FPU_OWNER))) {
-		if (cur->flags & TF_ALIEN)
-			return NULL; /* its system calls are not L4's */
-		/* The registers hold our FPU state: whoever runs next must trap
-		 * first.  Harmless if we end up not switching: our own next FPU
-		 * instruction then just clears TS again. */
-		fpu_trap_next();
+	if (unlikely(cur->flags & (TF_ALIEN | TF_FPU_OWNER | TF_IO | TF_IRQ_PENDING))) {
+		/* An alien's system calls are not L4's; an interrupt waiting for
+		 * us is received on the general path. */
+		if (cur->flags & (TF_ALIEN | TF_IRQ_PENDING))
+			return NULL;
+		/* The registers hold our FPU state, the TSS our ports: whoever
+		 * runs next must trap first.  Harmless if we end up not
+		 * switching: our own next FPU or port instruction reloads. */
+		if (cur->flags & TF_FPU_OWNER)
+			fpu_trap_next();
+		if (cur->flags & TF_IO)
+			io_unload();
 	}
 	if (unlikely(tag & REFUSED_TAG_BITS))
 		return NULL;

@@ -91,6 +91,8 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 	l4_fpage_t win = (dst->flags & TF_KERNEL_MSG) ? L4_FPAGE_COMPLETE : dst->utcb->rcv_window;
 	if (win == 0)
 		return L4_IPC_OVERFLOW;
+	if (L4_IS_IO_FPAGE(fp))
+		return io_map(src->space, dst->space, fp, win, (w0 & 0xf) == L4_ITEM_GRANT);
 	unsigned slog = L4_FPAGE_LOG2(fp), wlog = L4_FPAGE_LOG2(win);
 	if (wlog > USER_SPACE_LOG2)
 		wlog = USER_SPACE_LOG2;
@@ -412,6 +414,12 @@ static bool cancel_pending(struct tcb *cur, bool recv_phase)
 static bool send_phase(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts, struct tcb **woken)
 {
 	struct xfer_miss miss;
+	if (L4_IS_IRQ_TID(to)) { /* the acknowledgment of an interrupt */
+		enum l4_ipc_error e = irq_ack(cur, to);
+		if (e)
+			fail(cur, e, false);
+		return !e;
+	}
 again:;
 	struct tcb *dst = tcb_lookup(to);
 	if (!dst || dst == cur) {
@@ -486,8 +494,15 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 	struct xfer_miss miss;
 again:;
 	struct tcb *src = NULL;
+	if (irq_receive(cur, from))
+		return;
 	if (from == L4_ANYTHREAD) {
 		src = cur->sendq_head;
+	} else if (L4_IS_IRQ_TID(from)) {
+		if (!irq_is_handler(from, cur)) {
+			fail(cur, L4_IPC_NOPARTNER, true);
+			return;
+		}
 	} else {
 		struct tcb *p = tcb_lookup(from);
 		if (!p) {

@@ -19,6 +19,8 @@ void switch_to(struct tcb *next)
 	if (next == prev)
 		return;
 	current = next;
+	if (prev->flags & TF_IO)
+		io_unload(); /* the TSS holds only the running task's ports */
 	if (next != idle) {
 		cpu_set_kernel_stack(TCB_STACK_TOP(next));
 		space_activate(next->space);

@@ -12,7 +12,7 @@
 #define PCID_COUNT 4096
 
 struct space *loaded_space;
-static struct space *all_spaces;
+struct space *all_spaces;
 static u64 pcid_bitmap[PCID_COUNT / 64] = { 1 }; /* PCID 0: the kernel's own tables */
 static u64 next_space_id = 1;
 
@@ -67,6 +67,7 @@ void space_destroy(struct space *s)
 {
 	assert(!s->threads);
 	mdb_space_destroyed(s);
+	io_space_destroyed(s);
 	if (loaded_space == s) {
 		write_cr3(kernel_cr3);
 		loaded_space = NULL;

@@ -64,10 +64,24 @@ static u64 tc_create(struct frame *f)
 	return 0;
 }
 
+/* Privileged tasks attach interrupt lines to threads of any task. */
+static u64 tc_attach_irq(struct frame *f)
+{
+	if (!current->space->privileged)
+		return ERR(L4_ENOPERM);
+	struct tcb *h = NULL;
+	if (f->rdx != L4_NILTHREAD && !(h = tcb_lookup(f->rdx)))
+		return ERR(L4_EINVAL_TID);
+	int e = irq_attach(f->rdi, h);
+	return e ? ERR(e) : 0;
+}
+
 static u64 sys_thread_control(struct frame *f)
 {
 	if (f->r10 == L4_TC_CREATE)
 		return tc_create(f);
+	if (f->r10 == L4_TC_ATTACH_IRQ)
+		return tc_attach_irq(f);
 	u64 err;
 	struct tcb *t = controlled(f->rdi, &err);
 	if (!t)
@@ -214,6 +228,13 @@ static u64 sys_unmap(struct frame *f)
 {
 	l4_fpage_t fp = f->rdi;
 	unsigned log2 = L4_FPAGE_LOG2(fp);
+	if (L4_IS_IO_FPAGE(fp)) {
+		if (f->rsi & ~(u64)L4_UNMAP_SELF)
+			return ERR(L4_EINVAL);
+		int e = io_unmap(current->space, fp, f->rsi & L4_UNMAP_SELF);
+		f->rdi = 0; /* ports have no access bits */
+		return e ? ERR(e) : 0;
+	}
 	if (log2 < 12 || log2 > 47 || (f->rsi & ~(u64)L4_UNMAP_SELF))
 		return ERR(L4_EINVAL);
 	u64 base = L4_FPAGE_BASE(fp) & ~((1ull << log2) - 1);

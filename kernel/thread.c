@@ -77,7 +77,7 @@ struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 pri
 		return NULL;
 	}
 	t->state = TS_INACTIVE;
-	t->flags = TF_HALTED;
+	t->flags = TF_HALTED | (s->io ? TF_IO : 0);
 	t->rq.prio = prio;
 	t->mcp = mcp;
 	t->pager = pager;
@@ -104,6 +104,7 @@ void thread_delete(struct tcb *t)
 {
 	assert(t != current);
 	struct space *s = t->space;
+	irq_thread_deleted(t);
 	ipc_partner_gone(t);
 	ipc_timeout_cancel(t);
 	fpu_release(t);

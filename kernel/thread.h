@@ -15,6 +15,7 @@ struct space {
 	u64 cr3_noflush;      /* what to load when no flush is due */
 	bool flush_pending;   /* mappings changed while not loaded */
 	bool privileged;      /* sigma0 and the root task */
+	struct io_perm *io;   /* its I/O ports (io.c); NULL: none */
 	u64 id;               /* unique for the kernel's lifetime */
 	u64 owner_id;         /* id of the task that created this one */
 	struct tcb *threads;  /* list through tcb->space_next */
@@ -41,6 +42,8 @@ enum thread_state {
 #define TF_CANCEL_PENDING 0x80 /* cancelled while ready between two IPC steps */
 #define TF_ALIEN 0x100       /* syscall / int 0x80 go to the exception handler */
 #define TF_FPU_OWNER 0x200   /* its FPU state is in the registers (fpu_owner) */
+#define TF_IO 0x400          /* its task has I/O ports: unload them when it stops */
+#define TF_IRQ_PENDING 0x800 /* an interrupt waits for it to receive (irq.c) */
 
 #define KMSG_WORDS 32 /* an exception message and its reply fit */
 
@@ -109,6 +112,7 @@ void thread_halt(struct tcb *t);
 
 /* space.c */
 extern struct space *loaded_space;
+extern struct space *all_spaces;
 struct space *space_create(u64 owner_id, bool privileged, int *err);
 void space_destroy(struct space *s);
 void space_reap_orphans(void);
@@ -191,6 +195,23 @@ void fpu_init(void);
 bool fpu_trap(struct tcb *t);
 void fpu_switch(struct tcb *next);
 void fpu_release(struct tcb *t);
+
+/* irq.c: interrupts as IPC */
+void irq_init(void);
+void irq_raise(unsigned line);
+bool irq_receive(struct tcb *cur, l4_tid_t from);
+bool irq_is_handler(l4_tid_t id, struct tcb *t);
+enum l4_ipc_error irq_ack(struct tcb *cur, l4_tid_t id);
+int irq_attach(l4_tid_t id, struct tcb *handler);
+void irq_thread_deleted(struct tcb *t);
+
+/* io.c: I/O ports */
+bool io_give_all(struct space *s);
+void io_unload(void);
+bool io_fault(struct tcb *t);
+enum l4_ipc_error io_map(struct space *src, struct space *dst, l4_fpage_t fp, l4_fpage_t win, bool grant);
+int io_unmap(struct space *s, l4_fpage_t fp, bool self);
+void io_space_destroyed(struct space *s);
 
 /* trap.c */
 void leave_kernel_check(void);

@@ -87,9 +87,13 @@ void trap(struct frame *f)
 		sched_tick();
 	} else if (f->vector == VEC_SPURIOUS) {
 		return;
+	} else if (f->vector >= VEC_IRQ_BASE && f->vector < VEC_IRQ_BASE + L4_IRQ_LINES) {
+		irq_raise((unsigned)(f->vector - VEC_IRQ_BASE));
 	} else if (f->vector == 7 && from_user) {
 		if (!fpu_trap(current)) /* device not available: the thread's FPU state */
 			thread_kill(current, "no kernel memory for its FPU state");
+	} else if (f->vector == 13 && from_user && io_fault(current)) {
+		/* the task's ports were not in the TSS: the in/out runs again */
 	} else if (f->vector == 0x80 && from_user) {
 		user_exception(f); /* a software interrupt: int 0x80 */
 	} else if (f->vector >= 32) {

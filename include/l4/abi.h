@@ -36,6 +36,13 @@ typedef u64 l4_tid_t;
 #define L4_TID_MAKE(num, ver) (((u64)(num) << L4_TID_VERSION_BITS) | ((ver)&0xffff))
 #define L4_MAX_THREADS 4096
 
+/* Interrupt IDs: interrupt line n (an IOAPIC input; ISA IRQ n for n < 16)
+ * sends its messages from the ID L4_IRQ_TID(n), which is no thread's. */
+#define L4_IRQ_LINES 24
+#define L4_IRQ_TID(n) ((1ull << 32) | (u64)(n))
+#define L4_IS_IRQ_TID(t) (((t) >> 32) == 1)
+#define L4_IRQ_NUMBER(t) ((u32)(t))
+
 /* ---- negative results of the non-IPC system calls (RAX) -------------- */
 enum l4_error {
 	L4_OK = 0,
@@ -100,6 +107,7 @@ enum l4_ipc_error {
 #define L4_LABEL_IS_KERNEL(label) ((label) >= L4_LABEL_KERNEL_FIRST && (label) <= L4_LABEL_KERNEL_LAST)
 #define L4_LABEL_PAGEFAULT 0xfffe0ull /* low 4 bits: access r=4 w=2 x=1 */
 #define L4_LABEL_EXCEPTION 0xffff0ull /* an exception or an alien system call */
+#define L4_LABEL_INTERRUPT 0xffff8ull /* from an interrupt ID, no words */
 
 /* The exception message: MR1..MR23 hold the thread's user state; the reply
  * with the same layout (u >= L4_EXC_WORDS) sets it; a reply with u == 1
@@ -125,6 +133,16 @@ enum l4_exc_word {
  */
 typedef u64 l4_fpage_t;
 #define L4_FPAGE(base, log2, rights) (((u64)(base) & ~0xfffull) | ((u64)(log2) << 4) | ((rights)&7))
+/* An I/O fpage names the 2^log2 I/O ports from port (size-aligned, log2 <=
+ * 16): bits 16..31 port, bits 4..9 log2, bit 3 set.  In map and grant
+ * items and in Unmap like memory fpages; the rights bits are ignored.  It
+ * is received only with a receive window that is the complete fpage or an
+ * I/O fpage covering it. */
+#define L4_FPAGE_IO 0x8ull
+#define L4_IO_FPAGE(port, log2) (((u64)((port)&0xffff) << 16) | ((u64)(log2) << 4) | L4_FPAGE_IO | L4_RWX)
+#define L4_IS_IO_FPAGE(f) (((f) & L4_FPAGE_IO) != 0)
+#define L4_IO_FPAGE_PORT(f) (((f) >> 16) & 0xffff)
+#define L4_IO_PORTS 65536
 #define L4_FPAGE_BASE(f) ((f) & ~0xfffull)
 #define L4_FPAGE_LOG2(f) (((f) >> 4) & 0x3f)
 #define L4_FPAGE_RIGHTS(f) ((f)&7)
@@ -155,6 +173,8 @@ enum l4_tc_op {
 	L4_TC_DELETE_TASK = 2, /* delete dest's whole task */
 	L4_TC_SET_PAGER = 3,   /* change dest's pager */
 	L4_TC_SET_EXC_HANDLER = 4, /* change dest's exception handler (RDX) */
+	L4_TC_ATTACH_IRQ = 5,  /* privileged: dest = L4_IRQ_TID(n), RDX = the
+				* thread that handles it (nil: detach) */
 };
 /* RSI for CREATE: a thread whose task gets the new thread, or
  * L4_NEWTASK to create a new task. */

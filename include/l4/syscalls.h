@@ -155,6 +155,12 @@ static inline s64 l4_delete_thread(l4_tid_t t)
 {
 	return l4_thread_control(t, 0, 0, L4_TC_DELETE, NULL, NULL);
 }
+/* Privileged: attach interrupt line irq (L4_IRQ_TID(n)) to thread handler
+ * (nil: detach). */
+static inline s64 l4_attach_irq(l4_tid_t irq, l4_tid_t handler)
+{
+	return l4_thread_control(irq, 0, handler, L4_TC_ATTACH_IRQ, NULL, NULL);
+}
 static inline s64 l4_delete_task(l4_tid_t any_thread_of_it)
 {
 	return l4_thread_control(any_thread_of_it, 0, 0, L4_TC_DELETE_TASK, NULL, NULL);

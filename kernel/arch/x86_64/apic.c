@@ -6,6 +6,7 @@
 #include "arch.h"
 #include "../../kernel.h"
 
+#define LAPIC_ID 0x20
 #define LAPIC_EOI 0xb0
 #define LAPIC_SVR 0xf0
 #define LAPIC_LVT_TIMER 0x320
@@ -22,6 +23,7 @@ static u32 lapic_read(u32 reg) { return lapic[reg / 4]; }
 static void lapic_write(u32 reg, u32 v) { lapic[reg / 4] = v; }
 
 void lapic_eoi(void) { lapic_write(LAPIC_EOI, 0); }
+u32 lapic_id(void) { return lapic_read(LAPIC_ID) >> 24; }
 
 static void pic_disable(void)
 {

@@ -119,7 +119,10 @@ struct tss {
 	u64 ist[7];
 	u64 reserved2;
 	u16 reserved3, iomap_base;
+	u8 iomap[65536 / 8 + 1]; /* I/O permission bitmap, and the 0xff byte after it */
 } __attribute__((packed));
+#define TSS_IOMAP_BASE __builtin_offsetof(struct tss, iomap)
+#define TSS_IOMAP_NONE sizeof(struct tss) /* past the limit: every port faults */
 extern struct tss tss;
 extern u64 cur_gs_base, cur_fs_base;
 
@@ -151,6 +154,7 @@ static inline void set_user_gs_base(u64 base)
 #define LAPIC_PHYS 0xfee00000ull
 void timer_init(void);
 void lapic_eoi(void);
+u32 lapic_id(void);
 extern u64 tsc_hz, timer_hz;
 
 /* serial.c */
@@ -167,6 +171,7 @@ extern char trap_stubs[];
 void trap(struct frame *f);
 
 #define VEC_TIMER 0x20
+#define VEC_IRQ_BASE 0x40 /* IOAPIC line n: VEC_IRQ_BASE + n */
 #define VEC_SPURIOUS 0xff
 
 #endif

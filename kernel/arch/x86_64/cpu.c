@@ -30,7 +30,9 @@ static void gdt_init(void)
 	gdt[5] = (limit & 0xffff) | ((base & 0xffffff) << 16) | (0x89ull << 40) |
 		 ((limit >> 16 & 0xf) << 48) | ((base >> 24 & 0xff) << 56);
 	gdt[6] = base >> 32;
-	tss.iomap_base = sizeof(tss); /* no I/O bitmap: user port access faults */
+	tss.iomap_base = TSS_IOMAP_NONE; /* io.c loads a task's bitmap when it needs it */
+	for (usize i = 0; i < sizeof(tss.iomap); i++)
+		tss.iomap[i] = 0xff;
 	struct desc_ptr p = { sizeof(gdt) - 1, (u64)gdt };
 	__asm__ volatile("lgdt %0\n"
 			 "pushq %1\n"
