@@ -31,7 +31,7 @@ struct io_perm {
 };
 STATIC_ASSERT(sizeof(struct io_perm) <= PAGE_SIZE, "io_perm fits a page");
 
-static struct space *io_loaded; /* whose bitmap the TSS holds, if any */
+struct space *io_loaded;
 static u32 tss_dirty;           /* TSS bitmap bytes [0, dirty) may hold clear bits */
 static u64 revoke_round;
 
@@ -88,12 +88,6 @@ bool io_give_all(struct space *s)
 		return false;
 	set_ports(s->io, 0, L4_IO_PORTS, true);
 	return true;
-}
-
-void io_unload(void)
-{
-	tss.iomap_base = TSS_IOMAP_NONE;
-	io_loaded = NULL;
 }
 
 /* A #GP in user mode: if it may be an in/out of a task with ports whose

@@ -494,7 +494,7 @@ static void receive_phase(struct tcb *cur, l4_tid_t from, u32 timeout, struct tc
 	struct xfer_miss miss;
 again:;
 	struct tcb *src = NULL;
-	if (irq_receive(cur, from))
+	if (unlikely(cur->flags & TF_IRQ_PENDING) && irq_receive(cur, from))
 		return;
 	if (from == L4_ANYTHREAD) {
 		src = cur->sendq_head;

@@ -128,12 +128,11 @@ void irq_raise(unsigned n)
 	}
 }
 
-/* cur's receive phase from `from` (a thread, an interrupt ID or any):
- * takes an interrupt that waits for cur.  Interrupts come before senders. */
+/* cur's receive phase from `from` (a thread, an interrupt ID or any), with
+ * TF_IRQ_PENDING set: takes an interrupt that waits for cur.  Interrupts
+ * come before senders. */
 bool irq_receive(struct tcb *cur, l4_tid_t from)
 {
-	if (likely(!(cur->flags & TF_IRQ_PENDING)))
-		return false;
 	for (unsigned n = 0; n < nlines; n++) {
 		struct irq_line *l = &lines[n];
 		if (l->handler == cur && deliverable(l) && (from == L4_ANYTHREAD || from == L4_IRQ_TID(n))) {

@@ -207,7 +207,14 @@ void irq_thread_deleted(struct tcb *t);
 
 /* io.c: I/O ports */
 bool io_give_all(struct space *s);
-void io_unload(void);
+extern struct space *io_loaded; /* whose ports the TSS holds, if any */
+/* Inline: the fast path calls it, and a call there costs callee-saved
+ * registers in its prologue. */
+static inline void io_unload(void)
+{
+	tss.iomap_base = TSS_IOMAP_NONE;
+	io_loaded = NULL;
+}
 bool io_fault(struct tcb *t);
 enum l4_ipc_error io_map(struct space *src, struct space *dst, l4_fpage_t fp, l4_fpage_t win, bool grant);
 int io_unmap(struct space *s, l4_fpage_t fp, bool self);

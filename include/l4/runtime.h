@@ -9,10 +9,26 @@
 /* Label of the message a task sends its parent (the root task) to exit:
  * MR1 = status.  The parent deletes the task; there is no reply. */
 #define L4_LABEL_EXIT 0xe0001ull
+/* A driver asks its parent for I/O ports: a call with MR1 = an I/O fpage,
+ * the caller's rcv_window open for it.  Reply: a map item of the ports, or
+ * label 1 with no items (refused).  The root task gives only its console
+ * driver COM1's ports this way. */
+#define L4_LABEL_GET_IO 0xe0002ull
+/* A driver tells its parent that it serves requests now: a call with no
+ * words, answered with an empty message. */
+#define L4_LABEL_READY 0xe0003ull
 
+/* Auxiliary-vector entries the root task puts on a program's start stack
+ * (after argv and envp, pairs of words up to the type 0, AT_NULL). */
+#define L4_AT_NULL 0
+#define L4_AT_CONSOLE 0x4c34 /* the console driver's thread (l4/console.h) */
 
 _Noreturn void l4_exit(int status);
 extern l4_tid_t l4_parent; /* the pager of the first thread: our creator */
+/* The console driver from L4_AT_CONSOLE, or nil.  printf and l4_puts write
+ * through it when it is known, else (or when it cannot be reached) through
+ * the kernel debug call. */
+extern l4_tid_t l4_console;
 
 int printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int vprintf(const char *fmt, va_list ap);
@@ -28,6 +44,9 @@ u64 sigma0_get_page(u64 pa);
 u64 sigma0_get_region(u64 pa, unsigned log2);
 /* A 2 MiB-aligned 2 MiB of RAM that sigma0 still has (one 2 MiB page), or 0. */
 u64 sigma0_get_superpage(void);
+/* The 2^log2 I/O ports from port (size-aligned), for privileged tasks, each
+ * port once; nonzero (the I/O fpage received) on success, 0 on refusal. */
+u64 sigma0_get_io(u16 port, unsigned log2);
 
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);
