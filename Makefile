@@ -23,11 +23,11 @@ KERNEL_SRCS := $(wildcard kernel/*.c) $(wildcard kernel/arch/x86_64/*.c) \
 KERNEL_ASM := kernel/arch/x86_64/boot.S kernel/arch/x86_64/entry.S
 KERNEL_OBJS = $(patsubst %.c,$(B)/$(1)/%.o,$(KERNEL_SRCS)) $(patsubst %.S,$(B)/$(1)/%.o,$(KERNEL_ASM))
 
-LIB_SRCS := lib/runtime.c lib/threads.c lib/pager.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
+LIB_SRCS := lib/runtime.c lib/threads.c lib/console.c lib/pager.c lib/test.c lib/common/fmt.c lib/common/string.c lib/common/elf.c
 LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
 
 TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
-PROGRAMS := sigma0 root pingpong bench $(TESTS)
+PROGRAMS := sigma0 root uart pingpong con_demo bench $(TESTS)
 
 .PHONY: all run test bench gdb clean deps host-test kernel-test
 all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
@@ -80,6 +80,8 @@ $(B)/$(1).elf: $(2) $(LIB_OBJS) lib/user.ld
 endef
 $(eval $(call user_program,sigma0,$(B)/u/servers/sigma0/main.o))
 $(eval $(call user_program,root,$(B)/u/servers/root/main.o $(B)/u/servers/root/bootcfg.o))
+$(eval $(call user_program,uart,$(B)/u/servers/drivers/uart/main.o))
+$(eval $(call user_program,con_demo,$(B)/u/servers/con_demo/main.o))
 $(eval $(call user_program,pingpong,$(B)/u/bench/pingpong.o))
 $(eval $(call user_program,bench,$(B)/u/bench/bench.o))
 $(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))

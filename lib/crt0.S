@@ -1,13 +1,17 @@
 /* Program entry.  The creator passes a System V style stack (argc, argv,
- * envp); boot tasks started by the kernel get RSP = 0 and use their own. */
+ * envp, auxv); boot tasks started by the kernel get RSP = 0 and use their
+ * own, with empty ones. */
 	.section .text.start, "ax"
 	.globl _start
 _start:
 	testq %rsp, %rsp
 	jnz 1f
 	leaq boot_stack_top(%rip), %rsp
-	pushq $0                   /* argc = 0, argv = { NULL } */
+	pushq $0                   /* auxv = { AT_NULL, 0 } */
 	pushq $0
+	pushq $0                   /* envp = { NULL } */
+	pushq $0                   /* argv = { NULL } */
+	pushq $0                   /* argc = 0 */
 1:	movq %rsp, %rdi
 	andq $-16, %rsp
 	xorl %ebp, %ebp

@@ -1,12 +1,31 @@
-/* Start-up, exit and console output for L4 programs.  Output goes through
- * the kernel debug call until a console driver exists ([K4]). */
-#include <l4/runtime.h>
+/* Start-up, exit and console output for L4 programs.  Output goes to the
+ * console driver the root task names (L4_AT_CONSOLE), else through the
+ * kernel debug call. */
+#include <l4/console.h>
 #include "common/fmt.h"
 #include "common/string.h"
 
 l4_tid_t l4_parent;
+l4_tid_t l4_console;
 
-void l4_puts(const char *s) { l4_kdebug(L4_KD_PUTS, (u64)s, strlen(s)); }
+/* Falls back to the kernel only if the driver never got the request (an
+ * error in the send phase), so that nothing is printed twice. */
+static void out(const char *s, usize n)
+{
+	if (l4_console != L4_NILTHREAD) {
+		s64 written;
+		for (usize done = 0; done < n; done += L4_CON_MAX) {
+			usize k = n - done < L4_CON_MAX ? n - done : L4_CON_MAX;
+			u64 tag = l4_con_write_once(l4_console, s + done, k, &written);
+			if (l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE))
+				l4_kdebug(L4_KD_PUTS, (u64)s + done, k);
+		}
+		return;
+	}
+	l4_kdebug(L4_KD_PUTS, (u64)s, n);
+}
+
+void l4_puts(const char *s) { out(s, strlen(s)); }
 
 struct line_buf {
 	char buf[256];
@@ -16,7 +35,7 @@ struct line_buf {
 static void flush(struct line_buf *b)
 {
 	if (b->n)
-		l4_kdebug(L4_KD_PUTS, (u64)b->buf, b->n);
+		out(b->buf, b->n);
 	b->n = 0;
 }
 
@@ -28,7 +47,8 @@ static void buffered_out(char c, void *ctx)
 	b->buf[b->n++] = c;
 }
 
-/* One kernel call per printf keeps lines from different threads whole. */
+/* One request per printf (up to 256 bytes) keeps lines from different
+ * threads whole. */
 int vprintf(const char *fmt, va_list ap)
 {
 	struct line_buf b;
@@ -75,10 +95,23 @@ static l4_tid_t own_pager(void)
 
 int main(int argc, char **argv);
 
+/* sp: argc, argv[], NULL, envp[], NULL, then (type, value) pairs up to
+ * L4_AT_NULL. */
+static void read_auxv(u64 *sp)
+{
+	u64 *p = sp + 1 + sp[0] + 1;
+	while (*p)
+		p++;
+	for (p++; p[0] != L4_AT_NULL; p += 2)
+		if (p[0] == L4_AT_CONSOLE)
+			l4_console = p[1];
+}
+
 _Noreturn void l4_runtime_start(u64 *sp)
 {
 	int argc = (int)sp[0];
 	char **argv = (char **)(sp + 1);
 	l4_parent = own_pager();
+	read_auxv(sp);
 	l4_exit(main(argc, argv));
 }

@@ -86,19 +86,32 @@ l4_tid_t l4_mirror_pager_start(void)
 	return pager;
 }
 
-/* The whole address space is open to sigma0's reply only for the length of
- * the call: a task that accepts mappings from anybody can be overwritten. */
-static u64 sigma0_request(l4_fpage_t fp)
+/* The receive window is open to sigma0's reply only for the length of the
+ * call: a task that accepts mappings from anybody can be overwritten.
+ * True if sigma0 answered with a map item (m->mr[1], m->mr[2]). */
+static bool sigma0_call(l4_fpage_t fp, l4_fpage_t window, struct l4_msg *m)
 {
 	struct l4_utcb *u = l4_utcb();
 	l4_fpage_t old = u->rcv_window;
-	u->rcv_window = L4_FPAGE_COMPLETE;
-	struct l4_msg m = { { L4_TAG_MAKE(L4_LABEL_SIGMA0, 2, 0), fp, 0 } };
-	u64 tag = l4_call(l4_kip()->sigma0, &m);
+	u->rcv_window = window;
+	*m = (struct l4_msg){ { L4_TAG_MAKE(L4_LABEL_SIGMA0, 2, 0), fp, 0 } };
+	u64 tag = l4_call(l4_kip()->sigma0, m);
 	u->rcv_window = old;
-	if (l4_ipc_failed(tag) || L4_TAG_T(tag) != 2)
-		return 0;
-	return m.mr[1] & ~0xfffull;
+	return !l4_ipc_failed(tag) && L4_TAG_T(tag) == 2;
+}
+
+static u64 sigma0_request(l4_fpage_t fp)
+{
+	struct l4_msg m;
+	return sigma0_call(fp, L4_FPAGE_COMPLETE, &m) ? m.mr[1] & ~0xfffull : 0;
+}
+
+/* The window covers just the ports asked for: no memory can land. */
+u64 sigma0_get_io(u16 port, unsigned log2)
+{
+	struct l4_msg m;
+	l4_fpage_t fp = L4_IO_FPAGE(port, log2);
+	return sigma0_call(fp, fp, &m) && L4_IS_IO_FPAGE(m.mr[2]) ? m.mr[2] : 0;
 }
 
 u64 sigma0_get_page(u64 pa) { return sigma0_request(L4_FPAGE(pa, 12, L4_RWX)); }

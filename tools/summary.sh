@@ -10,6 +10,35 @@ more_kern="$*" # further kernel-test logs (the run without the fast path)
 passed=0
 failed=0
 count() { grep -a -c "$1" "$2" 2>/dev/null || true; }
+
+# t_console's output through the console driver: after
+# "# con-expect order N mix M L long K" the log must hold the lines
+# "con-order 00/N from A end" .. with A and B alternating, in order; M
+# lines "con-mix A|B NN" + L times a|b + " end", each whole; and one
+# "con-long" + K times L + " end".  Prints what is wrong; silent if right
+# or if t_console did not run.
+console_lines() {
+	tr -d '\r' <"$1" | awk '
+	/^# con-expect / { order = $4; mix = $6; mixlen = $7; long = $9; expect = 1 }
+	/^con-order / { order_seen[norder++] = $0 }
+	/^con-mix / {
+		nmix++
+		if (!($0 ~ /^con-mix A [0-9][0-9] a+ end$/ || $0 ~ /^con-mix B [0-9][0-9] b+ end$/)) badmix++
+		else mixlens[length($4)]++
+	}
+	/^con-long / { nlong++; if ($0 !~ /^con-long L+ end$/) badlong++; else longlen = length($2) }
+	END {
+		if (!expect) exit 0
+		for (k = 0; k < order; k++) {
+			want = sprintf("con-order %02d/%02d from %s end", k, order, k % 2 ? "B" : "A")
+			if (order_seen[k] != want) { print "con-order line " k " is \"" order_seen[k] "\", not \"" want "\""; bad = 1; break }
+		}
+		if (norder != order) { print norder " con-order lines, not " order; bad = 1 }
+		if (nmix != mix || badmix || mixlens[mixlen] != mix) { print nmix " con-mix lines, " badmix " broken, not " mix " whole ones of " mixlen; bad = 1 }
+		if (nlong != 1 || badlong || longlen != long) { print "the con-long line is broken"; bad = 1 }
+		exit bad
+	}'
+}
 if [ -f "$host" ]; then
 	hp=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$host" | tail -1)
 	hf=$(sed -n 's/^host: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$host" | tail -1)
@@ -26,6 +55,7 @@ if [ -f "$kern" ]; then
 	if grep -a -q 'PANIC' "$kern"; then echo "kernel panic:"; sed -n '/PANIC/,$p' "$kern" | head -40; failed=$((failed + 1)); fi
 	if grep -a -q '^HARNESS: QEMU timed out' "$kern"; then echo "kernel tests timed out"; tail -20 "$kern"; failed=$((failed + 1)); fi
 	if ! grep -a -q '^root: all done' "$kern"; then echo "kernel tests did not reach the end"; tail -20 "$kern"; failed=$((failed + 1)); fi
+	if console_lines "$kern"; then passed=$((passed + 1)); else echo "not ok - console output in $kern"; failed=$((failed + 1)); fi
 else
 	echo "no kernel test log"; failed=$((failed + 1))
 fi
@@ -36,6 +66,7 @@ for k in $more_kern; do
 	grep -a '^not ok ' "$k" | sed "s|^|[$k] |"
 	if grep -a -q 'PANIC' "$k"; then echo "kernel panic in $k:"; sed -n '/PANIC/,$p' "$k" | head -40; failed=$((failed + 1)); fi
 	if ! grep -a -q '^root: all done' "$k"; then echo "$k did not reach the end"; tail -20 "$k"; failed=$((failed + 1)); fi
+	if console_lines "$k"; then passed=$((passed + 1)); else echo "not ok - console output in $k"; failed=$((failed + 1)); fi
 done
 
 # A deliberate panic (boot option selftest=panic) must print the reason, the

@@ -55,6 +55,8 @@ static int parse_line(const char *p, const char *end, struct bootcmd *c)
 		c->kind = BOOT_RUN;
 	else if (!strcmp(verb, "start"))
 		c->kind = BOOT_START;
+	else if (!strcmp(verb, "console"))
+		c->kind = BOOT_CONSOLE;
 	else
 		return -1;
 	if (!next_word(&p, end, c->name, sizeof(c->name)) || !c->name[0])
@@ -66,6 +68,7 @@ int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max)
 {
 	const char *p = text, *end = text + len;
 	int n = 0, line = 0;
+	bool console = false;
 	while (p < end) {
 		const char *eol = p;
 		while (eol < end && *eol != '\n' && *eol != 0)
@@ -73,8 +76,9 @@ int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max)
 		line++;
 		struct bootcmd c;
 		int r = parse_line(p, eol, &c);
-		if (r < 0 || (r > 0 && n == max))
+		if (r < 0 || (r > 0 && n == max) || (r > 0 && c.kind == BOOT_CONSOLE && console))
 			return -line;
+		console |= r > 0 && c.kind == BOOT_CONSOLE;
 		if (r > 0) {
 			c.line = line;
 			cmds[n++] = c;

@@ -4,6 +4,11 @@
  * pager: their program images are loaded from the modules into pages from
  * sigma0, their stacks are filled lazily with zeroed pages, and a fault
  * anywhere else stops the task.  A task exits by sending L4_LABEL_EXIT.
+ *
+ * One program may be the console driver: it gets COM1's ports (from
+ * sigma0, through us) and IRQ 4, runs above all other programs, and every
+ * program started after it learns its thread ID.  We ourselves keep writing
+ * through the kernel: as the driver's pager we must never wait for it.
  */
 #include <l4/runtime.h>
 #include "bootcfg.h"
@@ -16,6 +21,13 @@
 #define STACK_TOP 0x00007ff000000000ull
 #define STACK_SIZE (256ull << 10)
 #define CHILD_MCP 199 /* programs may not outrank sigma0 (200) */
+/* The console driver outranks every program, so none can preempt it in
+ * the middle of a line; at sigma0's priority it still cannot starve
+ * sigma0 (which it never calls once it runs). */
+#define CONSOLE_PRIO 200
+#define COM1_PORT 0x3f8
+#define COM1_PORTS_LOG2 3
+#define COM1_IRQ 4
 
 struct child {
 	bool used;
@@ -37,6 +49,8 @@ static struct cpage cpages[MAX_CHILD_PAGES];
 static u64 free_pages[4096];
 static u32 nfree_pages;
 static int failures;
+static int console_ci = -1;  /* the console driver's child, if any */
+static l4_tid_t console_tid; /* its thread, once it is ready */
 
 /* ---- memory ---------------------------------------------------------- */
 
@@ -138,7 +152,8 @@ static bool load_image(int ci, const u8 *image, u64 size, u64 *entry)
 	return true;
 }
 
-/* argc, argv[], NULL, envp NULL, auxv AT_NULL, then the strings. */
+/* argc, argv[], NULL, envp NULL, auxv (L4_AT_CONSOLE if there is a
+ * console) and AT_NULL, then the strings. */
 static bool build_stack(int ci, const char *name, const char *args, u64 *sp_out)
 {
 	struct cpage *cp = cpage_add(ci, STACK_TOP - 4096, L4_R | L4_W);
@@ -161,17 +176,32 @@ static bool build_stack(int ci, const char *name, const char *args, u64 *sp_out)
 		if (i == 0 || s[i - 1] == 0)
 			argv[argc++] = base + str_off + i;
 	}
-	u64 *sp = (u64 *)(page + str_off) - (argc + 6);
+	u64 *sp = (u64 *)(page + str_off) - (argc + 8);
 	sp = (u64 *)((u64)sp & ~15ull);
 	sp[0] = (u64)argc;
 	for (int i = 0; i < argc; i++)
 		sp[1 + i] = argv[i];
-	sp[1 + argc] = 0; /* argv end */
-	sp[2 + argc] = 0; /* envp end */
-	sp[3 + argc] = 0; /* AT_NULL */
-	sp[4 + argc] = 0;
+	u64 *p = sp + 1 + argc;
+	*p++ = 0; /* argv end */
+	*p++ = 0; /* envp end */
+	if (console_tid) {
+		*p++ = L4_AT_CONSOLE;
+		*p++ = console_tid;
+	}
+	*p++ = L4_AT_NULL;
+	*p = 0;
 	*sp_out = base + ((u8 *)sp - page);
 	return true;
+}
+
+/* Programs run at our priority with MCP 199; the console driver above
+ * them, with its interrupt attached before it runs. */
+static bool set_up_thread(l4_tid_t t, bool console)
+{
+	if (!console)
+		return l4_schedule_mcp(t, L4_SCHED_KEEP, L4_SCHED_KEEP, CHILD_MCP, NULL, NULL, NULL) == 0;
+	return l4_schedule_mcp(t, CONSOLE_PRIO, L4_SCHED_KEEP, CONSOLE_PRIO, NULL, NULL, NULL) == 0 &&
+	       l4_attach_irq(L4_IRQ_TID(COM1_IRQ), t) == 0;
 }
 
 static int start_task(const struct bootcmd *c)
@@ -192,8 +222,7 @@ static int start_task(const struct bootcmd *c)
 	const u8 *image = module_data(m);
 	if (!image || !load_image(ci, image, m->size, &entry) || !build_stack(ci, c->name, c->args, &sp) ||
 	    l4_create_task(l4_myself(), &ch->tids[0], &ch->task) < 0 ||
-	    l4_schedule_mcp(ch->tids[0], L4_SCHED_KEEP, L4_SCHED_KEEP, CHILD_MCP, NULL, NULL, NULL) < 0 ||
-	    l4_start_thread(ch->tids[0], entry, sp) < 0) {
+	    !set_up_thread(ch->tids[0], c->kind == BOOT_CONSOLE) || l4_start_thread(ch->tids[0], entry, sp) < 0) {
 		printf("root: cannot start %s\n", c->name);
 		if (ch->tids[0])
 			l4_delete_task(ch->tids[0]);
@@ -245,6 +274,10 @@ static void finish_child(int ci, l4_tid_t any_thread, bool ok, const char *how)
 	l4_delete_task(any_thread);
 	if (children[ci].awaited)
 		waiting_for_run = false;
+	if (ci == console_ci) { /* programs started from now on use the kernel */
+		console_ci = -1;
+		console_tid = L4_NILTHREAD;
+	}
 	release_child(ci);
 }
 
@@ -286,6 +319,31 @@ static void handle_exit(l4_tid_t from, struct l4_msg *m)
 	finish_child(ci, from, status == 0, how);
 }
 
+/* The console driver's ports: only to it, only COM1's.  Always replies. */
+static bool handle_get_io(l4_tid_t from, struct l4_msg *m)
+{
+	l4_fpage_t fp = m->mr[1];
+	u64 port = L4_IO_FPAGE_PORT(fp), log2 = L4_FPAGE_LOG2(fp);
+	bool ok = console_ci >= 0 && child_by_tid(from) == console_ci && L4_TAG_U(m->mr[0]) >= 1 &&
+		  L4_IS_IO_FPAGE(fp) && log2 <= COM1_PORTS_LOG2 && port >= COM1_PORT &&
+		  port + (1u << log2) <= COM1_PORT + (1u << COM1_PORTS_LOG2);
+	if (ok)
+		l4_map_msg(m, 0, L4_IO_FPAGE(port, log2), false);
+	else
+		m->mr[0] = L4_TAG_MAKE(1, 0, 0);
+	return true;
+}
+
+static bool handle_ready(l4_tid_t from, struct l4_msg *m)
+{
+	if (console_ci < 0 || child_by_tid(from) != console_ci)
+		return false;
+	console_tid = from;
+	m->mr[0] = 0;
+	return true;
+}
+
+/* A reply still due when done() turns true is sent on the way out. */
 static void serve_until(bool (*done)(void))
 {
 	struct l4_msg m;
@@ -301,10 +359,17 @@ static void serve_until(bool (*done)(void))
 			reply = handle_fault(from, &m);
 		else if (label == L4_LABEL_EXIT)
 			handle_exit(from, &m);
+		else if (label == L4_LABEL_GET_IO)
+			reply = handle_get_io(from, &m);
+		else if (label == L4_LABEL_READY)
+			reply = handle_ready(from, &m);
 	}
+	if (reply)
+		l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
 }
 
 static bool run_finished(void) { return !waiting_for_run; }
+static bool console_started(void) { return console_tid || console_ci < 0; }
 static bool never(void) { return false; }
 
 static const struct l4_kip_module *find_config(void)
@@ -333,7 +398,32 @@ static void check_device_memory(void)
 	failures += !ok + !again;
 }
 
+/* The driver gets the ports from us, so we take them from sigma0 first;
+ * we go on once it is ready (or dead), so that its start-up is over before
+ * any program writes. */
+static void start_console(const struct bootcmd *c)
+{
+	if (!sigma0_get_io(COM1_PORT, COM1_PORTS_LOG2)) {
+		printf("not ok - console: sigma0 refused COM1's ports\n");
+		failures++;
+		return;
+	}
+	console_ci = start_task(c);
+	if (console_ci < 0) {
+		printf("not ok - console: %s could not be started\n", c->name);
+		failures++;
+		return;
+	}
+	serve_until(console_started);
+	struct l4_exreg x = { 0, 0, 0, 0, 0, 0 };
+	bool ok = console_tid && l4_exchange_registers(console_tid, &x) == 0 &&
+		  !(x.state & L4_EXREG_STATE_PRIVILEGED);
+	printf("%sok - console: %s serves, from an unprivileged task\n", ok ? "" : "not ", c->name);
+	failures += !ok;
+}
+
 static struct bootcmd cmds[BOOTCFG_MAX];
+static const char *const verbs[] = { [BOOT_RUN] = "run", [BOOT_START] = "start", [BOOT_CONSOLE] = "console" };
 
 int main(void)
 {
@@ -359,8 +449,11 @@ int main(void)
 			printf("root: all done, %d failures\n", failures);
 			l4_kdebug(L4_KD_POWEROFF, failures ? 1 : 0, 0);
 		}
-		printf("root: %s %s %s\n", cmds[i].kind == BOOT_RUN ? "run" : "start", cmds[i].name,
-		       cmds[i].args);
+		printf("root: %s %s %s\n", verbs[cmds[i].kind], cmds[i].name, cmds[i].args);
+		if (cmds[i].kind == BOOT_CONSOLE) {
+			start_console(&cmds[i]);
+			continue;
+		}
 		if (start_task(&cmds[i]) < 0) {
 			printf("not ok - %s could not be started\n", cmds[i].name);
 			failures++;

@@ -4,8 +4,12 @@
  * first, mapped at the same address in the receiver; it refuses kernel and
  * reserved memory and pages already given.
  *
+ * It also owns all I/O ports and hands each port range out once, to
+ * privileged tasks only, like device memory.
+ *
  * Protocol: label L4_LABEL_SIGMA0, MR1 = fpage (base all ones = any free
- * page), MR2 = 0.  Reply: one map item, or label 1 (refused) with no items.
+ * page) or I/O fpage, MR2 = 0.  Reply: one map item, or label 1 (refused)
+ * with no items.
  */
 #include <l4/runtime.h>
 #include "../../lib/common/string.h"
@@ -55,6 +59,34 @@ static bool may_give_device(u64 base, u64 size, l4_tid_t client)
 	return is_privileged(client);
 }
 
+/* I/O ports: port ranges, for privileged tasks only, each port once. */
+#define MAX_IO_GRANTS 64
+static struct { u32 base, end; } io_given[MAX_IO_GRANTS];
+static u32 nio_given;
+
+static bool may_give_io(u32 port, unsigned log2, l4_tid_t client)
+{
+	if (log2 > 16 || (port & ((1u << log2) - 1)) || nio_given == MAX_IO_GRANTS)
+		return false;
+	for (u32 i = 0; i < nio_given; i++)
+		if (port < io_given[i].end && io_given[i].base < port + (1u << log2))
+			return false;
+	return is_privileged(client);
+}
+
+static void serve_io(struct l4_msg *m, l4_tid_t client)
+{
+	u32 port = (u32)L4_IO_FPAGE_PORT(m->mr[1]);
+	unsigned log2 = L4_FPAGE_LOG2(m->mr[1]);
+	if (!may_give_io(port, log2, client)) {
+		m->mr[0] = L4_TAG_MAKE(1, 0, 0);
+		return;
+	}
+	io_given[nio_given].base = port;
+	io_given[nio_given++].end = port + (1u << log2);
+	l4_map_msg(m, 0, L4_IO_FPAGE(port, log2), false);
+}
+
 /* The bitmap lives in the first free pages we find. */
 static void init_bitmap(void)
 {
@@ -98,6 +130,10 @@ static u64 find_any_page(void)
 static void serve(struct l4_msg *m, l4_tid_t client)
 {
 	l4_fpage_t fp = m->mr[1];
+	if (L4_IS_IO_FPAGE(fp)) {
+		serve_io(m, client);
+		return;
+	}
 	unsigned log2 = L4_FPAGE_LOG2(fp);
 	u64 base = L4_FPAGE_BASE(fp);
 	if (base == ANY_PAGE) {
@@ -140,10 +176,11 @@ int main(void)
 		serve(&m, client);
 		l4_fpage_t sent = L4_TAG_T(m.mr[0]) ? m.mr[2] : 0;
 		tag = l4_reply_wait(client, &m, &client);
-		if (sent && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE) &&
+		if (sent && !L4_IS_IO_FPAGE(sent) && l4_ipc_failed(tag) && !(tag & L4_TAG_RECV_PHASE) &&
 		    L4_IPC_ERRCODE(tag) != L4_IPC_MAPFAIL && l4_kip_mem_type(l4_kip(), L4_FPAGE_BASE(sent))) {
 			/* the client did not take the page: it is still free (after a
-			 * failed mapping part of it may be mapped: it stays given) */
+			 * failed mapping part of it may be mapped: it stays given;
+			 * ports, like device memory, stay given whatever happened) */
 			for (u64 off = 0; off < (1ull << L4_FPAGE_LOG2(sent)); off += 4096)
 				clear_given((L4_FPAGE_BASE(sent) + off) >> 12);
 		}

@@ -138,6 +138,21 @@ static void bootcfg_test_termination(void)
 	CHECK_EQ(parse_len("run a\nbad\n", 0, MAXC), 0);
 }
 
+static void bootcfg_test_console(void)
+{
+	CHECK_EQ(parse("console uart.elf\nrun t_a x\n"), 2);
+	CHECK_CMD(0, BOOT_CONSOLE, "uart.elf", "", 1);
+	CHECK_CMD(1, BOOT_RUN, "t_a", "x", 2);
+	CHECK_EQ(parse("# c\n\tconsole  drv  -v fast \r\n"), 1);
+	CHECK_CMD(0, BOOT_CONSOLE, "drv", "-v fast", 2);
+	CHECK_EQ(parse("console\n"), -1);
+	CHECK_EQ(parse("console   # no name\n"), -1);
+	CHECK_EQ(parse("consoles a\n"), -1);
+	CHECK_EQ(parse("Console a\n"), -1);
+	CHECK_EQ(parse("console a\nrun b\nconsole c\n"), -3); /* at most one */
+	CHECK_EQ(parse("console a\n# console c\nstart a\n"), 2);
+}
+
 void bootcfg_suite(void)
 {
 	run_test("bootcfg_basic", bootcfg_test_basic);
@@ -148,4 +163,5 @@ void bootcfg_suite(void)
 	run_test("bootcfg_lengths", bootcfg_test_lengths);
 	run_test("bootcfg_max_commands", bootcfg_test_max);
 	run_test("bootcfg_termination", bootcfg_test_termination);
+	run_test("bootcfg_console", bootcfg_test_console);
 }
