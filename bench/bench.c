@@ -278,6 +278,77 @@ static void exception_ipc_bench(l4_tid_t pager)
 	l4_delete_thread(handler);
 }
 
+/* ---- interrupt to user ----------------------------------------------------------
+ * COM1 in loopback mode: a byte written to the transmitter arrives at the
+ * receiver at once and raises IRQ 4, whose handler is our first thread
+ * (bench.cfg has the root task attach it and give us the ports).  A thread
+ * of lower priority writes the byte; the time runs from its rdtsc before
+ * the write to the handler's rdtsc right after its receive returns: the
+ * interrupt entry, the message, the switch to the handler (same task, so
+ * no address-space switch), its return from the IPC system call. */
+#define COM1 0x3f8
+#define COM1_IRQ 4
+#define IRQ_ITERATIONS 1000
+static volatile u64 irq_t0, irq_seq;
+static volatile bool irq_done;
+
+static void irq_trigger(u64 handler)
+{
+	struct l4_msg m;
+	l4_receive(handler, &m); /* go, once our priority is below the handler's */
+	for (int i = 0; i < IRQ_ITERATIONS; i++) {
+		(void)l4_inb(COM1 + 5); /* the ports are back in the TSS: no #GP below */
+		irq_seq = (u64)i;
+		irq_t0 = l4_rdtsc();
+		l4_outb(COM1, 'x'); /* the handler runs before the next instruction */
+	}
+	irq_done = true;
+	m.mr[0] = 0;
+	l4_send(handler, &m);
+	for (;;)
+		l4_receive(l4_myself(), &m);
+}
+
+static void irq_bench(void)
+{
+	if (!l4_parent_get_io(COM1, 3)) {
+		printf("bench: no COM1 ports and IRQ 4 (see tools/bench.cfg): no irq_to_user\n");
+		return;
+	}
+	l4_tid_t irq = L4_IRQ_TID(COM1_IRQ), me = l4_myself();
+	l4_outb(COM1 + 4, 0x1b); /* loopback, OUT2, DTR, RTS */
+	l4_outb(COM1 + 2, 0x07); /* FIFO on and cleared, interrupt at every byte */
+	while (l4_inb(COM1 + 5) & 1)
+		(void)l4_inb(COM1);
+	l4_outb(COM1 + 1, 0x01); /* interrupt: received data */
+	u64 prio = 0;
+	l4_schedule(me, L4_SCHED_KEEP, L4_SCHED_KEEP, &prio, NULL);
+	l4_tid_t t = l4_spawn_thread(irq_trigger, me, stack_a, sizeof(stack_a));
+	l4_schedule(t, prio - 1, L4_SCHED_KEEP, NULL, NULL);
+	u64 total = 0, n = 0, late = 0;
+	struct l4_msg m = { { 0 } };
+	l4_tid_t from;
+	u64 tag = l4_ipc(t, L4_ANYTHREAD, L4_TIMEOUTS(L4_TIMEOUT_NEVER, L4_TIMEOUT_NEVER), &m, &from);
+	while (!irq_done) {
+		u64 t1 = l4_rdtsc();
+		if (!l4_ipc_failed(tag) && from == irq) {
+			late += irq_seq != n; /* taken after the trigger went on: t0 is wrong */
+			total += t1 - irq_t0;
+			n++;
+			(void)l4_inb(COM1); /* the byte: the UART lowers its line */
+		}
+		m.mr[0] = 0;
+		tag = l4_ipc(irq, L4_ANYTHREAD, L4_TIMEOUTS(0, L4_TIMEOUT_NEVER), &m, &from);
+	}
+	l4_outb(COM1 + 1, 0);
+	l4_outb(COM1 + 4, 0x03); /* loopback off: the kernel's output goes out again */
+	l4_delete_thread(t);
+	if (n != IRQ_ITERATIONS || late)
+		printf("bench: irq_to_user: %llu of %d interrupts arrived, %llu late\n", n, IRQ_ITERATIONS, late);
+	else
+		print_bench("irq_to_user", per_op(total, n, timer_overhead));
+}
+
 int main(int argc, char **argv)
 {
 	const struct l4_kip *k = l4_kip();
@@ -325,6 +396,7 @@ int main(int argc, char **argv)
 	l4_delete_task(srv);
 	pagefault_bench();
 	exception_ipc_bench(pager);
+	irq_bench();
 	l4_delete_thread(intra);
 	return 0;
 }

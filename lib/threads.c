@@ -86,18 +86,31 @@ l4_tid_t l4_mirror_pager_start(void)
 	return pager;
 }
 
-/* The receive window is open to sigma0's reply only for the length of the
- * call: a task that accepts mappings from anybody can be overwritten.
- * True if sigma0 answered with a map item (m->mr[1], m->mr[2]). */
-static bool sigma0_call(l4_fpage_t fp, l4_fpage_t window, struct l4_msg *m)
+/* Ask `to` for fpage fp with a request of the given label.  The receive
+ * window is open to the reply only for the length of the call: a task that
+ * accepts mappings from anybody can be overwritten.  True if the answer
+ * was a map item (m->mr[1], m->mr[2]). */
+static bool map_request(l4_tid_t to, u64 label, l4_fpage_t fp, l4_fpage_t window, struct l4_msg *m)
 {
 	struct l4_utcb *u = l4_utcb();
 	l4_fpage_t old = u->rcv_window;
 	u->rcv_window = window;
-	*m = (struct l4_msg){ { L4_TAG_MAKE(L4_LABEL_SIGMA0, 2, 0), fp, 0 } };
-	u64 tag = l4_call(l4_kip()->sigma0, m);
+	*m = (struct l4_msg){ { L4_TAG_MAKE(label, 2, 0), fp, 0 } };
+	u64 tag = l4_call(to, m);
 	u->rcv_window = old;
 	return !l4_ipc_failed(tag) && L4_TAG_T(tag) == 2;
+}
+
+static bool sigma0_call(l4_fpage_t fp, l4_fpage_t window, struct l4_msg *m)
+{
+	return map_request(l4_kip()->sigma0, L4_LABEL_SIGMA0, fp, window, m);
+}
+
+bool l4_parent_get_io(u16 port, unsigned log2)
+{
+	struct l4_msg m;
+	l4_fpage_t fp = L4_IO_FPAGE(port, log2);
+	return map_request(l4_parent, L4_LABEL_GET_IO, fp, fp, &m) && L4_IS_IO_FPAGE(m.mr[2]);
 }
 
 static u64 sigma0_request(l4_fpage_t fp)

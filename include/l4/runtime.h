@@ -11,8 +11,8 @@
 #define L4_LABEL_EXIT 0xe0001ull
 /* A driver asks its parent for I/O ports: a call with MR1 = an I/O fpage,
  * the caller's rcv_window open for it.  Reply: a map item of the ports, or
- * label 1 with no items (refused).  The root task gives only its console
- * driver COM1's ports this way. */
+ * label 1 with no items (refused).  The root task gives a program the
+ * ports its boot-configuration "devices" line names, and no others. */
 #define L4_LABEL_GET_IO 0xe0002ull
 /* A driver tells its parent that it serves requests now: a call with no
  * words, answered with an empty message. */
@@ -47,6 +47,8 @@ u64 sigma0_get_superpage(void);
 /* The 2^log2 I/O ports from port (size-aligned), for privileged tasks, each
  * port once; nonzero (the I/O fpage received) on success, 0 on refusal. */
 u64 sigma0_get_io(u16 port, unsigned log2);
+/* The 2^log2 ports from port, from the parent (L4_LABEL_GET_IO). */
+bool l4_parent_get_io(u16 port, unsigned log2);
 
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);
@@ -69,6 +71,16 @@ static inline void l4_touch(u64 addr, bool write)
 	else
 		(void)*b;
 }
+
+/* Port I/O, for tasks that hold the ports (else a #GP exception). */
+static inline u8 l4_inb(u16 port)
+{
+	u8 v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void l4_outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
 
 static inline u64 l4_rdtsc(void)
 {

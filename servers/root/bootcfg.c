@@ -1,5 +1,6 @@
 /* Boot-configuration parsing (see bootcfg.h). */
 #include "bootcfg.h"
+#include <l4/abi.h>
 #include "../../lib/common/string.h"
 
 static bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
@@ -32,6 +33,55 @@ static bool copy_rest(const char *p, const char *end, char *out, usize n)
 	return true;
 }
 
+/* A decimal or 0x-prefixed hexadecimal number up to max; -1 if it is not one. */
+static long parse_number(const char *s, long max)
+{
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	}
+	if (!*s)
+		return -1;
+	long v = 0;
+	for (; *s; s++) {
+		int d = *s >= '0' && *s <= '9' ? *s - '0' : (*s | 0x20) >= 'a' && (*s | 0x20) <= 'f' ? (*s | 0x20) - 'a' + 10 : 99;
+		if (d >= base || (v = v * base + d) > max)
+			return -1;
+	}
+	return v;
+}
+
+/* "irq=N" and "io=PORT/LOG2" words (the port aligned to the size), each
+ * at most once. */
+static bool parse_devices(const char *p, const char *end, struct bootdev *d)
+{
+	char w[32];
+	bool any = false;
+	while (next_word(&p, end, w, sizeof(w)) && w[0]) {
+		if (!strncmp(w, "irq=", 4) && d->irq < 0) {
+			d->irq = (int)parse_number(w + 4, L4_IRQ_LINES - 1);
+			if (d->irq < 0)
+				return false;
+		} else if (!strncmp(w, "io=", 3) && d->io_port < 0) {
+			char *slash = w + 3;
+			while (*slash && *slash != '/')
+				slash++;
+			if (!*slash)
+				return false;
+			*slash = 0;
+			d->io_port = (int)parse_number(w + 3, 0xffff);
+			d->io_log2 = (int)parse_number(slash + 1, 16);
+			if (d->io_port < 0 || d->io_log2 < 0 || (d->io_port & ((1 << d->io_log2) - 1)))
+				return false;
+		} else {
+			return false;
+		}
+		any = true;
+	}
+	return any && p == end;
+}
+
 /* Parse one line; 1 = a command, 0 = blank or comment, -1 = error. */
 static int parse_line(const char *p, const char *end, struct bootcmd *c)
 {
@@ -46,6 +96,11 @@ static int parse_line(const char *p, const char *end, struct bootcmd *c)
 	if (!verb[0])
 		return 0;
 	c->name[0] = c->args[0] = 0;
+	c->dev = (struct bootdev){ -1, -1, -1 };
+	if (!strcmp(verb, "devices")) {
+		c->kind = BOOT_DEVICES;
+		return parse_devices(p, end, &c->dev) ? 1 : -1;
+	}
 	if (!strcmp(verb, "poweroff") || !strcmp(verb, "devcheck")) {
 		c->kind = verb[0] == 'p' ? BOOT_POWEROFF : BOOT_DEVCHECK;
 		char extra[2];
@@ -69,6 +124,8 @@ int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max)
 	const char *p = text, *end = text + len;
 	int n = 0, line = 0;
 	bool console = false;
+	struct bootdev dev = { -1, -1, -1 };
+	int dev_line = 0; /* a devices line that waits for its program */
 	while (p < end) {
 		const char *eol = p;
 		while (eol < end && *eol != '\n' && *eol != 0)
@@ -79,6 +136,19 @@ int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max)
 		if (r < 0 || (r > 0 && n == max) || (r > 0 && c.kind == BOOT_CONSOLE && console))
 			return -line;
 		console |= r > 0 && c.kind == BOOT_CONSOLE;
+		if (r > 0 && c.kind == BOOT_DEVICES) {
+			if (dev_line)
+				return -line; /* two for one program */
+			dev = c.dev;
+			dev_line = line;
+			r = 0;
+		}
+		if (r > 0 && dev_line) {
+			if (c.kind != BOOT_RUN && c.kind != BOOT_START && c.kind != BOOT_CONSOLE)
+				return -dev_line; /* devices for no program */
+			c.dev = dev;
+			dev_line = 0;
+		}
 		if (r > 0) {
 			c.line = line;
 			cmds[n++] = c;
@@ -87,5 +157,5 @@ int bootcfg_parse(const char *text, usize len, struct bootcmd *cmds, int max)
 			break;
 		p = eol + 1;
 	}
-	return n;
+	return dev_line ? -dev_line : n;
 }

@@ -4,8 +4,14 @@
  *   run NAME [ARGS...]    start boot module NAME and wait until it exits
  *   start NAME [ARGS...]  start it and go on
  *   console NAME [ARGS...] start it as the console driver (at most once):
- *                         it gets COM1's ports and IRQ 4, and every program
- *                         started after it its thread ID (L4_AT_CONSOLE)
+ *                         it runs above all other programs, and every
+ *                         program started after it gets its thread ID
+ *                         (L4_AT_CONSOLE)
+ *   devices [irq=N] [io=PORT/LOG2]
+ *                         the next run, start or console command's program
+ *                         is a driver: interrupt line N is attached to its
+ *                         first thread, and it may ask for the 2^LOG2 I/O
+ *                         ports from PORT (numbers decimal or 0x hex)
  *   poweroff              switch off once everything before has finished
  *   devcheck              check that sigma0 gives this privileged task
  *                         device memory (prints a test line)
@@ -15,14 +21,21 @@
 
 #include <l4/types.h>
 
-enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_CONSOLE, BOOT_POWEROFF, BOOT_DEVCHECK };
+enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_CONSOLE, BOOT_POWEROFF, BOOT_DEVCHECK, BOOT_DEVICES };
 
 #define BOOTCFG_MAX 64
 #define BOOTCFG_NAME 48
 #define BOOTCFG_ARGS 128
 
+/* Devices given to a program; -1: none. */
+struct bootdev {
+	int irq;
+	int io_port, io_log2;
+};
+
 struct bootcmd {
 	enum bootcmd_kind kind;
+	struct bootdev dev;
 	char name[BOOTCFG_NAME];
 	char args[BOOTCFG_ARGS];
 	int line;

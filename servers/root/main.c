@@ -5,10 +5,13 @@
  * sigma0, their stacks are filled lazily with zeroed pages, and a fault
  * anywhere else stops the task.  A task exits by sending L4_LABEL_EXIT.
  *
- * One program may be the console driver: it gets COM1's ports (from
- * sigma0, through us) and IRQ 4, runs above all other programs, and every
- * program started after it learns its thread ID.  We ourselves keep writing
- * through the kernel: as the driver's pager we must never wait for it.
+ * Drivers: a "devices" line gives the next program an interrupt line
+ * (attached to its first thread before it starts) and I/O ports (taken
+ * from sigma0, which gives them only to us, and mapped to it when it asks
+ * with L4_LABEL_GET_IO).  One program may be the console driver: it runs
+ * above all other programs, and every program started after it learns its
+ * thread ID.  We ourselves keep writing through the kernel: as the
+ * driver's pager we must never wait for it.
  */
 #include <l4/runtime.h>
 #include "bootcfg.h"
@@ -25,9 +28,7 @@
  * the middle of a line; at sigma0's priority it still cannot starve
  * sigma0 (which it never calls once it runs). */
 #define CONSOLE_PRIO 200
-#define COM1_PORT 0x3f8
-#define COM1_PORTS_LOG2 3
-#define COM1_IRQ 4
+#define MAX_HELD_IO 16
 
 struct child {
 	bool used;
@@ -35,6 +36,7 @@ struct child {
 	l4_tid_t tids[MAX_KNOWN_TIDS];  /* threads seen: [0] is the first */
 	char name[BOOTCFG_NAME];
 	bool awaited;                   /* a "run" command waits for it */
+	struct bootdev dev;             /* its interrupt line and ports */
 };
 
 struct cpage {
@@ -194,14 +196,37 @@ static bool build_stack(int ci, const char *name, const char *args, u64 *sp_out)
 	return true;
 }
 
-/* Programs run at our priority with MCP 199; the console driver above
- * them, with its interrupt attached before it runs. */
-static bool set_up_thread(l4_tid_t t, bool console)
+/* Port ranges sigma0 gave us: it gives each only once, and a later
+ * program may be a driver for the same device. */
+static struct { int port, log2; } held_io[MAX_HELD_IO];
+static u32 nheld_io;
+
+static bool io_covers(int port, int log2, int want_port, int want_log2)
 {
-	if (!console)
-		return l4_schedule_mcp(t, L4_SCHED_KEEP, L4_SCHED_KEEP, CHILD_MCP, NULL, NULL, NULL) == 0;
-	return l4_schedule_mcp(t, CONSOLE_PRIO, L4_SCHED_KEEP, CONSOLE_PRIO, NULL, NULL, NULL) == 0 &&
-	       l4_attach_irq(L4_IRQ_TID(COM1_IRQ), t) == 0;
+	return port >= 0 && want_port >= port && want_port + (1 << want_log2) <= port + (1 << log2);
+}
+
+static bool take_io(const struct bootdev *d)
+{
+	if (d->io_port < 0)
+		return true;
+	for (u32 i = 0; i < nheld_io; i++)
+		if (io_covers(held_io[i].port, held_io[i].log2, d->io_port, d->io_log2))
+			return true;
+	if (nheld_io == MAX_HELD_IO || !sigma0_get_io((u16)d->io_port, (unsigned)d->io_log2))
+		return false;
+	held_io[nheld_io].port = d->io_port;
+	held_io[nheld_io++].log2 = d->io_log2;
+	return true;
+}
+
+/* Programs run at our priority with MCP 199, the console driver above
+ * them; a driver's interrupt is attached before it runs. */
+static bool set_up_thread(l4_tid_t t, bool console, const struct bootdev *d)
+{
+	u64 prio = console ? CONSOLE_PRIO : L4_SCHED_KEEP, mcp = console ? CONSOLE_PRIO : CHILD_MCP;
+	return l4_schedule_mcp(t, prio, L4_SCHED_KEEP, mcp, NULL, NULL, NULL) == 0 &&
+	       (d->irq < 0 || l4_attach_irq(L4_IRQ_TID(d->irq), t) == 0);
 }
 
 static int start_task(const struct bootcmd *c)
@@ -218,11 +243,12 @@ static int start_task(const struct bootcmd *c)
 	memset(ch, 0, sizeof(*ch));
 	ch->used = true;
 	memcpy(ch->name, c->name, sizeof(ch->name));
+	ch->dev = c->dev;
 	u64 entry, sp;
 	const u8 *image = module_data(m);
-	if (!image || !load_image(ci, image, m->size, &entry) || !build_stack(ci, c->name, c->args, &sp) ||
-	    l4_create_task(l4_myself(), &ch->tids[0], &ch->task) < 0 ||
-	    !set_up_thread(ch->tids[0], c->kind == BOOT_CONSOLE) || l4_start_thread(ch->tids[0], entry, sp) < 0) {
+	if (!image || !take_io(&c->dev) || !load_image(ci, image, m->size, &entry) ||
+	    !build_stack(ci, c->name, c->args, &sp) || l4_create_task(l4_myself(), &ch->tids[0], &ch->task) < 0 ||
+	    !set_up_thread(ch->tids[0], c->kind == BOOT_CONSOLE, &c->dev) || l4_start_thread(ch->tids[0], entry, sp) < 0) {
 		printf("root: cannot start %s\n", c->name);
 		if (ch->tids[0])
 			l4_delete_task(ch->tids[0]);
@@ -319,14 +345,14 @@ static void handle_exit(l4_tid_t from, struct l4_msg *m)
 	finish_child(ci, from, status == 0, how);
 }
 
-/* The console driver's ports: only to it, only COM1's.  Always replies. */
+/* A driver's ports: only those its "devices" line names.  Always replies. */
 static bool handle_get_io(l4_tid_t from, struct l4_msg *m)
 {
 	l4_fpage_t fp = m->mr[1];
-	u64 port = L4_IO_FPAGE_PORT(fp), log2 = L4_FPAGE_LOG2(fp);
-	bool ok = console_ci >= 0 && child_by_tid(from) == console_ci && L4_TAG_U(m->mr[0]) >= 1 &&
-		  L4_IS_IO_FPAGE(fp) && log2 <= COM1_PORTS_LOG2 && port >= COM1_PORT &&
-		  port + (1u << log2) <= COM1_PORT + (1u << COM1_PORTS_LOG2);
+	int ci = child_by_tid(from);
+	int port = (int)L4_IO_FPAGE_PORT(fp), log2 = (int)L4_FPAGE_LOG2(fp);
+	bool ok = ci >= 0 && L4_TAG_U(m->mr[0]) >= 1 && L4_IS_IO_FPAGE(fp) && log2 <= 16 &&
+		  io_covers(children[ci].dev.io_port, children[ci].dev.io_log2, port, log2);
 	if (ok)
 		l4_map_msg(m, 0, L4_IO_FPAGE(port, log2), false);
 	else
@@ -398,16 +424,10 @@ static void check_device_memory(void)
 	failures += !ok + !again;
 }
 
-/* The driver gets the ports from us, so we take them from sigma0 first;
- * we go on once it is ready (or dead), so that its start-up is over before
- * any program writes. */
+/* We go on once the console driver is ready (or dead), so that its
+ * start-up is over before any program writes. */
 static void start_console(const struct bootcmd *c)
 {
-	if (!sigma0_get_io(COM1_PORT, COM1_PORTS_LOG2)) {
-		printf("not ok - console: sigma0 refused COM1's ports\n");
-		failures++;
-		return;
-	}
 	console_ci = start_task(c);
 	if (console_ci < 0) {
 		printf("not ok - console: %s could not be started\n", c->name);

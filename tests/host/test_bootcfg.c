@@ -153,6 +153,38 @@ static void bootcfg_test_console(void)
 	CHECK_EQ(parse("console a\n# console c\nstart a\n"), 2);
 }
 
+#define CHECK_DEV(i, q, port, log2)                                                              \
+	do {                                                                                     \
+		CHECK_EQ(cmds[i].dev.irq, q);                                                    \
+		CHECK_EQ(cmds[i].dev.io_port, port);                                             \
+		CHECK_EQ(cmds[i].dev.io_log2, log2);                                             \
+	} while (0)
+
+static void bootcfg_test_devices(void)
+{
+	CHECK_EQ(parse("devices irq=4 io=0x3f8/3\nconsole uart.elf\nrun t_a\n"), 2);
+	CHECK_CMD(0, BOOT_CONSOLE, "uart.elf", "", 2);
+	CHECK_DEV(0, 4, 0x3f8, 3);
+	CHECK_DEV(1, -1, -1, -1); /* only the next program */
+	CHECK_EQ(parse("devices io=112/1 # CMOS\n\n# x\nrun b 1\n"), 1);
+	CHECK_CMD(0, BOOT_RUN, "b", "1", 4);
+	CHECK_DEV(0, -1, 112, 1);
+	CHECK_EQ(parse("devices irq=23\nstart d\n"), 1);
+	CHECK_DEV(0, 23, -1, -1);
+	CHECK_EQ(parse("devices\nrun a\n"), -1);              /* nothing */
+	CHECK_EQ(parse("devices irq=24\nrun a\n"), -1);       /* no such line */
+	CHECK_EQ(parse("devices irq=4 irq=5\nrun a\n"), -1);  /* twice */
+	CHECK_EQ(parse("devices io=0x3f9/3\nrun a\n"), -1);   /* misaligned */
+	CHECK_EQ(parse("devices io=0x3f8\nrun a\n"), -1);     /* no size */
+	CHECK_EQ(parse("devices io=0x10000/0\nrun a\n"), -1); /* no such port */
+	CHECK_EQ(parse("devices io=0/17\nrun a\n"), -1);
+	CHECK_EQ(parse("devices irq=0x\nrun a\n"), -1);
+	CHECK_EQ(parse("devices irq=4 dma=1\nrun a\n"), -1);
+	CHECK_EQ(parse("run a\ndevices irq=4\n"), -2);        /* for no program */
+	CHECK_EQ(parse("devices irq=4\npoweroff\n"), -1);
+	CHECK_EQ(parse("devices irq=4\ndevices irq=5\nrun a\n"), -2);
+}
+
 void bootcfg_suite(void)
 {
 	run_test("bootcfg_basic", bootcfg_test_basic);
@@ -164,4 +196,5 @@ void bootcfg_suite(void)
 	run_test("bootcfg_max_commands", bootcfg_test_max);
 	run_test("bootcfg_termination", bootcfg_test_termination);
 	run_test("bootcfg_console", bootcfg_test_console);
+	run_test("bootcfg_devices", bootcfg_test_devices);
 }

@@ -32,22 +32,13 @@ static struct reader {
 } readers[L4_CON_READERS]; /* waiting, oldest first */
 static u32 nreaders;
 
-static inline u8 inb(u16 port)
-{
-	u8 v;
-	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
-static inline void outb(u16 port, u8 v) { __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port)); }
-
 /* ---- the UART ------------------------------------------------------------ */
 
 /* Take whatever the UART has received (what does not fit is dropped). */
 static void drain_input(void)
 {
-	while (inb(COM1 + LSR) & LSR_DR) {
-		u8 c = inb(COM1 + RBR);
+	while (l4_inb(COM1 + LSR) & LSR_DR) {
+		u8 c = l4_inb(COM1 + RBR);
 		if (ring_count < RING)
 			ring[(ring_head + ring_count++) % RING] = c;
 	}
@@ -58,10 +49,10 @@ static void drain_input(void)
 static void put_byte(u8 c)
 {
 	u8 lsr;
-	while (!((lsr = inb(COM1 + LSR)) & LSR_THRE))
+	while (!((lsr = l4_inb(COM1 + LSR)) & LSR_THRE))
 		if (lsr & LSR_DR)
 			drain_input();
-	outb(COM1 + RBR, c);
+	l4_outb(COM1 + RBR, c);
 }
 
 static void write_bytes(const u8 *p, u64 n)
@@ -79,30 +70,18 @@ static void write_bytes(const u8 *p, u64 n)
  * the PC's IRQ line. */
 static void uart_init(void)
 {
-	outb(COM1 + IER, 0);
-	outb(COM1 + LCR, 0x80);
-	outb(COM1 + 0, 1);
-	outb(COM1 + 1, 0);
-	outb(COM1 + LCR, 0x03);
-	outb(COM1 + FCR, 0x01);
-	outb(COM1 + MCR, 0x0b); /* DTR, RTS, OUT2 */
-	outb(COM1 + IER, 0x01);
+	l4_outb(COM1 + IER, 0);
+	l4_outb(COM1 + LCR, 0x80);
+	l4_outb(COM1 + 0, 1);
+	l4_outb(COM1 + 1, 0);
+	l4_outb(COM1 + LCR, 0x03);
+	l4_outb(COM1 + FCR, 0x01);
+	l4_outb(COM1 + MCR, 0x0b); /* DTR, RTS, OUT2 */
+	l4_outb(COM1 + IER, 0x01);
 	drain_input(); /* what came before: its interrupt edge may be gone */
 }
 
 /* ---- start-up -------------------------------------------------------------- */
-
-/* The parent maps the ports; the window admits nothing else. */
-static bool get_ports(void)
-{
-	struct l4_utcb *u = l4_utcb();
-	l4_fpage_t fp = L4_IO_FPAGE(COM1, 3);
-	u->rcv_window = fp;
-	struct l4_msg m = { { L4_TAG_MAKE(L4_LABEL_GET_IO, 1, 0), fp } };
-	u64 tag = l4_call(l4_parent, &m);
-	u->rcv_window = 0;
-	return !l4_ipc_failed(tag) && L4_TAG_T(tag) == 2;
-}
 
 /* Fault in our image and some stack now: a page fault later would wait
  * for the root task, which any busy program outranks.  (The root task maps
@@ -186,7 +165,7 @@ static bool serve_read(struct l4_msg *m, u64 tag, l4_tid_t from)
 int main(void)
 {
 	prefault();
-	if (!get_ports()) {
+	if (!l4_parent_get_io(COM1, 3)) {
 		printf("uart: the parent gave us no ports\n");
 		return 1;
 	}
