@@ -98,9 +98,11 @@ static void deliver(struct tcb *t, struct irq_line *l)
 	TCB_FRAME(t)->rsi = L4_IRQ_TID(line_number(l));
 }
 
+/* As for a message from a thread, a halted receiver gets it too (and
+ * stays halted); one inside a page fault's IPC is not receiving for us. */
 static bool waits_for(struct tcb *t, struct irq_line *l)
 {
-	return t->state == TS_RECV && !(t->flags & (TF_HALTED | TF_KERNEL_MSG)) &&
+	return t->state == TS_RECV && !(t->flags & TF_KERNEL_MSG) &&
 	       (t->wait_from == L4_ANYTHREAD || t->wait_from == L4_IRQ_TID(line_number(l)));
 }
 

@@ -83,6 +83,7 @@ static inline u64 read_cr4(void)
 }
 static inline void write_cr4(u64 v) { __asm__ volatile("mov %0, %%cr4" ::"r"(v)); }
 #define CR0_TS (1ull << 3)
+#define CR0_NE (1ull << 5)
 #define CR0_AM (1ull << 18)
 #define CR4_OSXSAVE (1ull << 18)
 static inline void invlpg(u64 va) { __asm__ volatile("invlpg (%0)" ::"r"(va) : "memory"); }

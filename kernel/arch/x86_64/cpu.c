@@ -110,10 +110,11 @@ static void cr4_init(void)
 	write_cr4(cr4);
 }
 
-/* CR0.AM: user code that sets RFLAGS.AC gets alignment-check exceptions. */
+/* CR0.AM: user code that sets RFLAGS.AC gets alignment-check exceptions;
+ * CR0.NE: x87 errors are exceptions (#MF), not the PC's IRQ 13. */
 static void cr0_init(void)
 {
-	write_cr0(read_cr0() | CR0_AM);
+	write_cr0(read_cr0() | CR0_AM | CR0_NE);
 }
 
 static void syscall_init(void)
