@@ -16,7 +16,7 @@ count() { grep -a -c "$1" "$2" 2>/dev/null || true; }
 # "con-order 00/N from A end" .. with A and B alternating, in order; M
 # lines "con-mix A|B NN" + L times a|b + " end", each whole; and one
 # "con-long" + K times L + " end".  Prints what is wrong; silent if right
-# or if t_console did not run.
+# (a log without t_console fails too).
 console_lines() {
 	tr -d '\r' <"$1" | awk '
 	/^# con-expect / { order = $4; mix = $6; mixlen = $7; long = $9; expect = 1 }
@@ -28,7 +28,7 @@ console_lines() {
 	}
 	/^con-long / { nlong++; if ($0 !~ /^con-long L+ end$/) badlong++; else longlen = length($2) }
 	END {
-		if (!expect) exit 0
+		if (!expect) { print "t_console did not run (no \"# con-expect\" line)"; exit 1 }
 		for (k = 0; k < order; k++) {
 			want = sprintf("con-order %02d/%02d from %s end", k, order, k % 2 ? "B" : "A")
 			if (order_seen[k] != want) { print "con-order line " k " is \"" order_seen[k] "\", not \"" want "\""; bad = 1; break }
@@ -65,6 +65,7 @@ for k in $more_kern; do
 	passed=$((passed + kp)); failed=$((failed + kf))
 	grep -a '^not ok ' "$k" | sed "s|^|[$k] |"
 	if grep -a -q 'PANIC' "$k"; then echo "kernel panic in $k:"; sed -n '/PANIC/,$p' "$k" | head -40; failed=$((failed + 1)); fi
+	if grep -a -q '^HARNESS: QEMU timed out' "$k"; then echo "$k: kernel tests timed out"; failed=$((failed + 1)); fi
 	if ! grep -a -q '^root: all done' "$k"; then echo "$k did not reach the end"; tail -20 "$k"; failed=$((failed + 1)); fi
 	if console_lines "$k"; then passed=$((passed + 1)); else echo "not ok - console output in $k"; failed=$((failed + 1)); fi
 done

@@ -12,7 +12,9 @@
  *                         is a driver: interrupt line N is attached to its
  *                         first thread, and it may ask for the 2^LOG2 I/O
  *                         ports from PORT (numbers decimal or 0x hex)
- *   poweroff              switch off once everything before has finished
+ *   poweroff              switch off once every "run" before has finished
+ *                         (programs from "start" and "console" are not
+ *                         waited for)
  *   devcheck              check that sigma0 gives this privileged task
  *                         device memory (prints a test line)
  */

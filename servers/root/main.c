@@ -351,7 +351,7 @@ static bool handle_get_io(l4_tid_t from, struct l4_msg *m)
 	l4_fpage_t fp = m->mr[1];
 	int ci = child_by_tid(from);
 	int port = (int)L4_IO_FPAGE_PORT(fp), log2 = (int)L4_FPAGE_LOG2(fp);
-	bool ok = ci >= 0 && L4_TAG_U(m->mr[0]) >= 1 && L4_IS_IO_FPAGE(fp) && log2 <= 16 &&
+	bool ok = ci >= 0 && L4_TAG_U(m->mr[0]) >= 1 && L4_IS_IO_FPAGE(fp) && log2 <= 16 && !(port & ((1 << log2) - 1)) &&
 		  io_covers(children[ci].dev.io_port, children[ci].dev.io_log2, port, log2);
 	if (ok)
 		l4_map_msg(m, 0, L4_IO_FPAGE(port, log2), false);
@@ -360,12 +360,13 @@ static bool handle_get_io(l4_tid_t from, struct l4_msg *m)
 	return true;
 }
 
+/* The console driver serves now; anybody else is told no (label 1). */
 static bool handle_ready(l4_tid_t from, struct l4_msg *m)
 {
-	if (console_ci < 0 || child_by_tid(from) != console_ci)
-		return false;
-	console_tid = from;
-	m->mr[0] = 0;
+	bool ok = console_ci >= 0 && child_by_tid(from) == console_ci;
+	if (ok)
+		console_tid = from;
+	m->mr[0] = L4_TAG_MAKE(ok ? 0 : 1, 0, 0);
 	return true;
 }
 

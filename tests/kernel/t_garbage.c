@@ -227,6 +227,9 @@ static void random_calls(u64 parent)
 		random_done++;
 		random_documented += documented_result(&call, r.rax);
 	}
+	/* End whatever bytes the random KD_PUTS calls printed, so that they do
+	 * not run into the next test line. */
+	l4_kdebug(L4_KD_PUTS, (u64)"\n", 1);
 	struct l4_msg m = { { L4_TAG_MAKE(1, 0, 0) } };
 	l4_send(parent, &m);
 }

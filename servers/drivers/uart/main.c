@@ -84,8 +84,9 @@ static void uart_init(void)
 /* ---- start-up -------------------------------------------------------------- */
 
 /* Fault in our image and some stack now: a page fault later would wait
- * for the root task, which any busy program outranks.  (The root task maps
- * a page with all its rights at the first touch, a read.) */
+ * for the root task, which a busy program that raised its priority
+ * outranks.  (The root task maps a page with all its rights at the first
+ * touch, a read.) */
 static void prefault(void)
 {
 	volatile u8 stack[16384];
