@@ -30,7 +30,7 @@ TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
 PROGRAMS := sigma0 root uart pingpong con_demo bench $(TESTS)
 
 .PHONY: all run test bench gdb clean deps host-test kernel-test
-all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
+all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
 
 deps:
 	@tools/deps.sh
@@ -65,6 +65,9 @@ endef
 KERNEL_LDFLAGS := -nostdlib -z max-page-size=4096 -z noexecstack --no-warn-rwx-segments -T kernel/arch/x86_64/linker.ld
 $(eval $(call kernel_build,k,kernel,))
 $(eval $(call kernel_build,k-nofp,kernel-nofp,-DCONFIG_FASTPATH=0 -DKMEM_POISON))
+# The release build: no assertions.  Tested like the others; make bench
+# measures it.
+$(eval $(call kernel_build,k-rel,kernel-release,-DNDEBUG))
 
 # ---- user programs -----------------------------------------------------
 $(B)/u/%.o: %.c | deps
@@ -99,14 +102,16 @@ test: all $(B)/host-tests
 	$(B)/host-tests > $(B)/host-test.log 2>&1 || true
 	tools/qemu.sh test > $(B)/kernel-test.log 2>&1 || true
 	KERNEL=$(B)/kernel-nofp.bin tools/qemu.sh test > $(B)/kernel-test-nofp.log 2>&1 || true
+	KERNEL=$(B)/kernel-release.bin tools/qemu.sh test > $(B)/kernel-test-release.log 2>&1 || true
 	tools/qemu.sh panictest > $(B)/panic-test.log 2>&1 || true
-	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log $(B)/kernel-test-nofp.log
+	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log $(B)/kernel-test-nofp.log \
+		$(B)/kernel-test-release.log
 
 kernel-test: all
 	tools/qemu.sh test
 
 bench: all
-	tools/qemu.sh bench
+	KERNEL=$(B)/kernel-release.bin tools/qemu.sh bench
 	@KERNEL=$(B)/kernel-nofp.bin BENCH_CFG=bench-slow.cfg tools/qemu.sh bench | grep '^BENCH'
 
 gdb: all

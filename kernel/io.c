@@ -17,6 +17,7 @@
 #define IO_BITMAP_BYTES (L4_IO_PORTS / 8)
 #define IO_BITMAP_PAGES (IO_BITMAP_BYTES / PAGE_SIZE)
 #define IO_MAX_MAPS 16
+#define IO_PAGES (1 + IO_BITMAP_PAGES) /* struct io_perm and the bitmap */
 
 struct io_map {
 	u32 port, count;     /* count 0: free slot */
@@ -56,17 +57,23 @@ void io_free(struct space *s)
 	if (io_loaded == s)
 		io_unload();
 	for (unsigned i = 0; i < IO_BITMAP_PAGES; i++)
-		kmem_free(s->io->bits[i]);
+		if (s->io->bits[i])
+			kmem_free(s->io->bits[i]);
 	kmem_free(s->io);
 	s->io = NULL;
+	kmem_uncharge(s, IO_PAGES * PAGE_SIZE);
 }
 
 /* Give s a bitmap that denies everything; its threads get TF_IO. */
 static bool io_create(struct space *s)
 {
-	struct io_perm *io = kmem_alloc();
-	if (!io)
+	if (!kmem_charge(s, IO_PAGES * PAGE_SIZE))
 		return false;
+	struct io_perm *io = kmem_alloc();
+	if (!io) {
+		kmem_uncharge(s, IO_PAGES * PAGE_SIZE);
+		return false;
+	}
 	s->io = io;
 	for (unsigned i = 0; i < IO_BITMAP_PAGES; i++) {
 		io->bits[i] = kmem_alloc();

@@ -80,9 +80,13 @@ static struct mnode *node_of(struct space *s, const struct pt_leaf *l)
 static struct mnode *node_create(struct mnode *parent, struct space *s, u64 va, u64 pa, unsigned order)
 {
 	struct mnode **h = frame_head(pa >> 12, true);
-	struct mnode *n = h ? slab_alloc(&node_cache) : NULL;
-	if (!n)
+	if (!h || !kmem_charge(s, sizeof(struct mnode)))
 		return NULL;
+	struct mnode *n = slab_alloc(&node_cache);
+	if (!n) {
+		kmem_uncharge(s, sizeof(struct mnode));
+		return NULL;
+	}
 	n->space = s;
 	n->va = va;
 	n->pfn = pa >> 12;
@@ -119,6 +123,7 @@ static void node_destroy(struct mnode *n)
 	while (*pp != n)
 		pp = &(*pp)->fnext;
 	*pp = n->fnext;
+	kmem_uncharge(n->space, sizeof(struct mnode));
 	slab_free(&node_cache, n);
 }
 

@@ -36,16 +36,104 @@ static void pcid_free(u16 pcid)
 		pcid_bitmap[pcid / 64] &= ~(1ull << (pcid % 64));
 }
 
+/* ---- kernel memory accounting ----------------------------------------------
+ * Every kernel object made for a task is charged to it: its threads (TCB
+ * and UTCB page, FPU area), its space (struct and PML4 page), its page
+ * tables, the mapping-database nodes of mappings in it, its I/O bitmap.
+ * A task's total includes the totals of the tasks it created, so a limit
+ * bounds a task with everything below it.  Privileged tasks have no limit;
+ * the others together may use all but KMEM_RESERVE_DIV-th of the pool,
+ * which stays for sigma0 and the root task. */
+#define KMEM_RESERVE_DIV 8
+#define KMEM_DEFAULT_DIV 4 /* a task created by a privileged task: 1/4 of the pool */
+static u64 unprivileged_bytes;
+
+static u64 unprivileged_cap(void) { return (kmem_total_pages() - kmem_total_pages() / KMEM_RESERVE_DIV) * PAGE_SIZE; }
+
+bool kmem_charge(struct space *s, u64 bytes)
+{
+	if (!s || s->privileged)
+		return true;
+	if (unprivileged_bytes + bytes > unprivileged_cap())
+		return false;
+	for (struct space *a = s; a && !a->privileged; a = a->owner)
+		if (a->kmem_total + bytes > a->kmem_limit)
+			return false;
+	unprivileged_bytes += bytes;
+	s->kmem_own += bytes;
+	for (struct space *a = s; a && !a->privileged; a = a->owner)
+		a->kmem_total += bytes;
+	return true;
+}
+
+void kmem_uncharge(struct space *s, u64 bytes)
+{
+	if (!s || s->privileged)
+		return;
+	assert(s->kmem_own >= bytes && unprivileged_bytes >= bytes);
+	unprivileged_bytes -= bytes;
+	s->kmem_own -= bytes;
+	for (struct space *a = s; a && !a->privileged; a = a->owner)
+		a->kmem_total -= bytes;
+}
+
+/* paging.c's hook for the page tables of a task's address space. */
+bool pt_charge(u64 *pml4, s64 pages)
+{
+	for (struct space *s = all_spaces; s; s = s->next_space) {
+		if (s->pml4 != pml4)
+			continue;
+		if (pages < 0) {
+			kmem_uncharge(s, (u64)-pages * PAGE_SIZE);
+			return true;
+		}
+		return kmem_charge(s, (u64)pages * PAGE_SIZE);
+	}
+	return true; /* the kernel's own tables */
+}
+
+/* s's limit (pages; ~0: unchanged); *used_pages gets its total.  An
+ * unprivileged caller may set it for a task it controls other than its
+ * own, and not above its own limit. */
+int space_set_kmem_limit(struct space *caller, struct space *s, u64 pages, u64 *used_pages)
+{
+	*used_pages = (s->kmem_total + PAGE_SIZE - 1) / PAGE_SIZE;
+	if (pages == ~0ull)
+		return L4_OK;
+	if (s->privileged)
+		return L4_EINVAL;
+	if (!caller->privileged && (caller == s || pages > caller->kmem_limit / PAGE_SIZE))
+		return L4_ENOPERM;
+	if (pages > kmem_total_pages())
+		return L4_EINVAL;
+	s->kmem_limit = pages * PAGE_SIZE;
+	return L4_OK;
+}
+
+/* What a task still holds when it goes: its own two pages (tables were
+ * uncharged as they were freed).  Its total also holds the tasks it
+ * created: those leave the totals above it now and are accounted for
+ * themselves until they are reaped. */
+static void space_account_destroyed(struct space *s)
+{
+	kmem_uncharge(s, 2 * PAGE_SIZE);
+	assert(s->privileged || s->kmem_own == 0);
+	for (struct space *a = s->owner; a && !a->privileged; a = a->owner)
+		a->kmem_total -= s->kmem_total;
+	for (struct space *c = all_spaces; c; c = c->next_space)
+		if (c->owner == s)
+			c->owner = NULL;
+}
+
 struct space *space_create(u64 owner_id, bool privileged, int *err)
 {
+	struct space *owner = current ? current->space : NULL;
+	*err = L4_ENOMEM;
 	struct space *s = kmem_alloc();
 	u64 *pml4 = s ? pt_create() : NULL;
-	if (!pml4 || !pt_map(pml4, L4_KIP_ADDR, V2P(kip_page), L4_R)) {
-		if (pml4)
-			pt_destroy(pml4);
+	if (!pml4) {
 		if (s)
 			kmem_free(s);
-		*err = L4_ENOMEM;
 		return NULL;
 	}
 	s->pml4 = pml4;
@@ -56,10 +144,23 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 	s->privileged = privileged;
 	s->id = next_space_id++;
 	s->owner_id = owner_id;
+	if (!privileged) {
+		s->owner = owner && !owner->privileged ? owner : NULL;
+		s->kmem_limit = s->owner ? s->owner->kmem_limit : kmem_total_pages() / KMEM_DEFAULT_DIV * PAGE_SIZE;
+	}
 	s->next_space = all_spaces;
 	if (all_spaces)
 		all_spaces->prev_space = s;
 	all_spaces = s;
+	if (!kmem_charge(s, 2 * PAGE_SIZE)) {
+		s->privileged = true; /* nothing charged: nothing to uncharge */
+		space_destroy(s);
+		return NULL;
+	}
+	if (!pt_map(pml4, L4_KIP_ADDR, V2P(kip_page), L4_R)) {
+		space_destroy(s);
+		return NULL;
+	}
 	return s;
 }
 
@@ -73,6 +174,7 @@ void space_destroy(struct space *s)
 		loaded_space = NULL;
 	}
 	pt_destroy(s->pml4);
+	space_account_destroyed(s);
 	pcid_free(s->pcid);
 	if (s->prev_space)
 		s->prev_space->next_space = s->next_space;

@@ -108,6 +108,12 @@ static u64 sys_thread_control(struct frame *f)
 	case L4_TC_SET_EXC_HANDLER:
 		t->exc_handler = f->rdx;
 		return 0;
+	case L4_TC_KMEM_LIMIT: {
+		u64 used;
+		int e = space_set_kmem_limit(current->space, t->space, f->rdx, &used);
+		f->rdx = used;
+		return e ? ERR(e) : 0;
+	}
 	}
 	return ERR(L4_EINVAL);
 }

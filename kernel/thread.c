@@ -57,22 +57,29 @@ static void stack_setup(struct tcb *t)
 	t->ksp = (u64)sp;
 }
 
+#define THREAD_PAGES 2 /* TCB with kernel stack, UTCB */
+
 struct tcb *thread_create(struct space *s, l4_tid_t want, l4_tid_t pager, u8 prio, u8 mcp, int *err)
 {
+	*err = L4_ENOMEM;
+	if (!kmem_charge(s, THREAD_PAGES * PAGE_SIZE))
+		return NULL;
 	struct tcb *t = kmem_alloc();
 	if (!t) {
-		*err = L4_ENOMEM;
+		kmem_uncharge(s, THREAD_PAGES * PAGE_SIZE);
 		return NULL;
 	}
 	t->tid = tidtab_alloc(&tids, want, t, err);
 	if (t->tid == L4_NILTHREAD) {
 		kmem_free(t);
+		kmem_uncharge(s, THREAD_PAGES * PAGE_SIZE);
 		return NULL;
 	}
 	t->space = s;
 	if (!utcb_setup(t)) {
 		tidtab_free(&tids, t->tid);
 		kmem_free(t);
+		kmem_uncharge(s, THREAD_PAGES * PAGE_SIZE);
 		*err = L4_ENOMEM;
 		return NULL;
 	}
@@ -115,6 +122,7 @@ void thread_delete(struct tcb *t)
 	kmem_free(t->utcb);
 	unlink_from_space(t);
 	kmem_free(t);
+	kmem_uncharge(s, THREAD_PAGES * PAGE_SIZE);
 	if (!s->threads)
 		space_destroy(s);
 }

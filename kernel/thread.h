@@ -18,6 +18,10 @@ struct space {
 	struct io_perm *io;   /* its I/O ports (io.c); NULL: none */
 	u64 id;               /* unique for the kernel's lifetime */
 	u64 owner_id;         /* id of the task that created this one */
+	struct space *owner;  /* that task while it lives, for accounting */
+	u64 kmem_own;         /* bytes of kernel memory for this task's objects */
+	u64 kmem_total;       /* ... and for those of the tasks it created */
+	u64 kmem_limit;       /* bound on kmem_total (unprivileged tasks) */
 	struct tcb *threads;  /* list through tcb->space_next */
 	u16 pcid;
 	struct space *next_space, *prev_space; /* all tasks */
@@ -132,6 +136,11 @@ static inline void space_activate(struct space *s)
 	loaded_space = s;
 }
 void space_mapping_changed(struct space *s, u64 va);
+/* Kernel memory accounting: false if s, or a task above it, would exceed
+ * its limit (then nothing is charged). */
+bool kmem_charge(struct space *s, u64 bytes);
+void kmem_uncharge(struct space *s, u64 bytes);
+int space_set_kmem_limit(struct space *caller, struct space *s, u64 pages, u64 *used_pages);
 bool space_map(struct space *s, u64 va, u64 pa, unsigned rights);
 bool copy_from_user(struct tcb *t, u64 uva, void *dst, usize len);
 

@@ -175,7 +175,11 @@ enum l4_tc_op {
 	L4_TC_SET_EXC_HANDLER = 4, /* change dest's exception handler (RDX) */
 	L4_TC_ATTACH_IRQ = 5,  /* privileged: dest = L4_IRQ_TID(n), RDX = the
 				* thread that handles it (nil: detach) */
+	L4_TC_KMEM_LIMIT = 6,  /* dest's task: RDX = its kernel-memory limit in
+				* pages (L4_KMEM_QUERY: unchanged); RDX returns
+				* the pages it and the tasks it created use */
 };
+#define L4_KMEM_QUERY (~0ull)
 /* RSI for CREATE: a thread whose task gets the new thread, or
  * L4_NEWTASK to create a new task. */
 #define L4_NEWTASK L4_NILTHREAD

@@ -155,6 +155,17 @@ static inline s64 l4_delete_thread(l4_tid_t t)
 {
 	return l4_thread_control(t, 0, 0, L4_TC_DELETE, NULL, NULL);
 }
+/* Set the kernel-memory limit (pages) of t's task, or with L4_KMEM_QUERY
+ * leave it; *used gets the pages that task and those it created use. */
+static inline s64 l4_kmem_limit(l4_tid_t t, u64 pages, u64 *used)
+{
+	struct l4_regs r = { L4_SYS_THREAD_CONTROL, t, 0, pages, L4_TC_KMEM_LIMIT, 0, 0 };
+	l4_syscall(&r);
+	if (used)
+		*used = r.rdx;
+	return (s64)r.rax;
+}
+
 /* Privileged: attach interrupt line irq (L4_IRQ_TID(n)) to thread handler
  * (nil: detach). */
 static inline s64 l4_attach_irq(l4_tid_t irq, l4_tid_t handler)

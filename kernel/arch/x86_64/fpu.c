@@ -62,9 +62,13 @@ bool fpu_trap(struct tcb *t)
 	if (fpu_owner == t)
 		return true;
 	if (!t->fpu) {
-		u8 *area = kmem_alloc(); /* zeroed: the initial state, XSTATE_BV 0 */
-		if (!area)
+		if (!kmem_charge(t->space, PAGE_SIZE))
 			return false;
+		u8 *area = kmem_alloc(); /* zeroed: the initial state, XSTATE_BV 0 */
+		if (!area) {
+			kmem_uncharge(t->space, PAGE_SIZE);
+			return false;
+		}
 		*(u16 *)area = 0x37f;        /* FCW: all exceptions masked */
 		*(u32 *)(area + 24) = 0x1f80; /* MXCSR: likewise */
 		t->fpu = area;
@@ -88,7 +92,9 @@ void fpu_release(struct tcb *t)
 {
 	if (fpu_owner == t)
 		set_owner(NULL);
-	if (t->fpu)
+	if (t->fpu) {
 		kmem_free(t->fpu);
+		kmem_uncharge(t->space, PAGE_SIZE);
+	}
 	t->fpu = NULL;
 }

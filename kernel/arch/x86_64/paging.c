@@ -23,11 +23,13 @@ static u64 *walk(u64 *pml4, u64 va, int level, bool alloc, u64 table_flags)
 	for (int l = 3; l > level; l--) {
 		u64 *e = &t[IDX(va, l)];
 		if (!(*e & PTE_P)) {
-			if (!alloc)
+			if (!alloc || !pt_charge(pml4, 1))
 				return NULL;
 			void *page = kmem_alloc();
-			if (!page)
+			if (!page) {
+				pt_charge(pml4, -1);
 				return NULL;
+			}
 			*e = V2P(page) | table_flags;
 		} else if (*e & PTE_PS) {
 			return NULL; /* large pages only in the kernel half */
@@ -122,9 +124,13 @@ bool pt_split_2m(u64 *pml4, u64 va)
 	struct pt_leaf l;
 	if (!pt_find(pml4, va, &l) || l.order == 0)
 		return true;
-	u64 *pt = kmem_alloc();
-	if (!pt)
+	if (!pt_charge(pml4, 1))
 		return false;
+	u64 *pt = kmem_alloc();
+	if (!pt) {
+		pt_charge(pml4, -1);
+		return false;
+	}
 	u64 e = *l.entry;
 	for (int i = 0; i < 512; i++)
 		pt[i] = (e & ~(PTE_PS | PTE_ADDR)) | (l.pa + i * PAGE_SIZE);
@@ -143,6 +149,7 @@ void pt_free_empty_table(u64 *pml4, u64 va)
 			return;
 	*pde = 0;
 	kmem_free(pt);
+	pt_charge(pml4, -1);
 }
 
 u64 *pt_create(void)
@@ -155,27 +162,33 @@ u64 *pt_create(void)
 	return pml4;
 }
 
-static void free_level(u64 *table, int level)
+/* Frees the tables below table; returns how many. */
+static s64 free_level(u64 *table, int level)
 {
+	s64 n = 0;
 	for (int i = 0; i < 512; i++) {
 		if (!(table[i] & PTE_P))
 			continue;
 		if (table[i] & PTE_PS)
 			continue; /* a 2 MiB leaf: no table below */
 		if (level > 1)
-			free_level(table_of(table[i]), level - 1);
+			n += free_level(table_of(table[i]), level - 1);
 		kmem_free(table_of(table[i]));
+		n++;
 	}
+	return n;
 }
 
 void pt_destroy(u64 *pml4)
 {
+	s64 n = 0;
 	for (int i = 0; i < 256; i++) {
 		if (!(pml4[i] & PTE_P))
 			continue;
-		free_level(table_of(pml4[i]), 2);
+		n += free_level(table_of(pml4[i]), 2) + 1;
 		kmem_free(table_of(pml4[i]));
 	}
+	pt_charge(pml4, -n);
 	kmem_free(pml4);
 }
 

@@ -17,6 +17,9 @@
 /* Build the kernel's own tables (direct map of all RAM below max_phys,
  * kernel image at -2 GiB) and switch to them. */
 void paging_init(u64 max_phys);
+/* Charge (pages > 0) or credit the task whose top-level table is pml4 for
+ * page tables below it (space.c); false: over its limit. */
+bool pt_charge(u64 *pml4, s64 pages);
 /* A new top-level table sharing the kernel half; NULL if out of memory. */
 u64 *pt_create(void);
 /* Free every user-half table (not the frames they map), then the PML4. */
