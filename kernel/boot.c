@@ -181,6 +181,9 @@ static void collect_modules(struct mb_info *mbi)
 		m->size = mods[i].end - mods[i].start;
 		copy_module_name(m, mods[i].string ? (const char *)P2V(mods[i].string) : "");
 	}
+	if (mbi->mods_count > L4_KIP_MAX_MODULES)
+		printk("boot: %u boot modules, the KIP holds %u: the rest are ignored\n", mbi->mods_count,
+		       L4_KIP_MAX_MODULES);
 }
 
 static void fill_kip(void)

@@ -111,8 +111,10 @@ static u64 sys_thread_control(struct frame *f)
 	case L4_TC_KMEM_LIMIT: {
 		u64 used;
 		int e = space_set_kmem_limit(current->space, t->space, f->rdx, &used);
+		if (e)
+			return ERR(e);
 		f->rdx = used;
-		return e ? ERR(e) : 0;
+		return 0;
 	}
 	}
 	return ERR(L4_EINVAL);

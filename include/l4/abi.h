@@ -8,7 +8,9 @@
 
 #include <l4/types.h>
 
-#define L4_ABI_VERSION 2 /* 2: UTCB with transfer timeout and receive buffers */
+/* 2: UTCB with transfer timeout and receive buffers; 3: interrupts, I/O
+ * fpages, kernel-memory limits, a KIP with room for 24 boot modules */
+#define L4_ABI_VERSION 3
 
 /* ---- system-call numbers (RAX on SYSCALL) ---------------------------- */
 enum l4_syscall {

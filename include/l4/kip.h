@@ -25,12 +25,12 @@ struct l4_kip_mem {
 
 struct l4_kip_module {
 	u64 base, size;   /* physical location */
-	char name[48];    /* file name (last path component) */
-	char args[64];    /* remaining command line */
+	char name[40];    /* file name (last path component) */
+	char args[56];    /* remaining command line */
 };
 
-#define L4_KIP_MAX_MEM 64
-#define L4_KIP_MAX_MODULES 16
+#define L4_KIP_MAX_MEM 48
+#define L4_KIP_MAX_MODULES 24
 
 struct l4_kip {
 	u32 magic;
