@@ -27,10 +27,13 @@ LIB_SRCS := lib/runtime.c lib/threads.c lib/console.c lib/pager.c lib/test.c lib
 LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
 
 TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
-PROGRAMS := sigma0 root uart pingpong con_demo bench $(TESTS)
+PROGRAMS := sigma0 root uart pingpong con_demo bench linux $(TESTS)
+# Linux test programs: ordinary C built for Linux, with glibc and with musl
+LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
+LINUX_BINS := $(foreach t,$(LINUX_TESTS),$(B)/lx/$(t)-glibc $(B)/lx/$(t)-musl)
 
 .PHONY: all run test bench gdb clean deps host-test kernel-test
-all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
+all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(LINUX_BINS) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
 
 deps:
 	@tools/deps.sh
@@ -87,6 +90,15 @@ $(eval $(call user_program,uart,$(B)/u/servers/drivers/uart/main.o))
 $(eval $(call user_program,con_demo,$(B)/u/servers/con_demo/main.o))
 $(eval $(call user_program,pingpong,$(B)/u/bench/pingpong.o))
 $(eval $(call user_program,bench,$(B)/u/bench/bench.o))
+$(eval $(call user_program,linux,$(patsubst %.c,$(B)/u/%.o,$(wildcard servers/linux/*.c))))
+
+# Unmodified Linux programs: static, for the Linux server to run.
+$(B)/lx/%-glibc: tests/linux/%.c | deps
+	@mkdir -p $(dir $@)
+	gcc -static -O2 -Wall -Werror -o $@ $<
+$(B)/lx/%-musl: tests/linux/%.c | deps
+	@mkdir -p $(dir $@)
+	musl-gcc -static -O2 -Wall -Werror -o $@ $<
 $(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))
 
 $(B)/%.cfg: tools/%.cfg

@@ -9,6 +9,8 @@ have ld || need="$need binutils"
 have objcopy || need="$need binutils"
 have gdb || [ -z "$WANT_GDB" ] || need="$need gdb"
 have timeout || need="$need coreutils"
+have musl-gcc || need="$need musl-tools"
+[ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"
 [ -z "$need" ] && exit 0
 echo "deps: installing$need"
 SUDO=""

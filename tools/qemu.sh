@@ -15,7 +15,7 @@ CONSOLE_INPUT=uart-input-test-0123456789 # tests/kernel/t_console.c reads it
 modules() { # config file, then programs it names
 	local cfg=$1
 	local mods="$B/sigma0.elf,$B/root.elf,$B/$cfg"
-	for p in $(awk '$1 == "run" || $1 == "start" || $1 == "console" { print $2 }' "$B/$cfg" | sort -u); do
+	for p in $(awk '$1 == "run" || $1 == "start" || $1 == "console" || $1 == "module" { print $2 }' "$B/$cfg" | sort -u); do
 		mods="$mods,$B/$p"
 	done
 	echo "$mods"

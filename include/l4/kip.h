@@ -26,10 +26,10 @@ struct l4_kip_mem {
 struct l4_kip_module {
 	u64 base, size;   /* physical location */
 	char name[40];    /* file name (last path component) */
-	char args[56];    /* remaining command line */
+	char args[40];    /* remaining command line */
 };
 
-#define L4_KIP_MAX_MEM 48
+#define L4_KIP_MAX_MEM 64
 #define L4_KIP_MAX_MODULES 24
 
 struct l4_kip {

@@ -112,6 +112,8 @@ static int parse_line(const char *p, const char *end, struct bootcmd *c)
 		c->kind = BOOT_START;
 	else if (!strcmp(verb, "console"))
 		c->kind = BOOT_CONSOLE;
+	else if (!strcmp(verb, "module"))
+		c->kind = BOOT_MODULE;
 	else
 		return -1;
 	if (!next_word(&p, end, c->name, sizeof(c->name)) || !c->name[0])

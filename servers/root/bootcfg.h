@@ -12,6 +12,9 @@
  *                         is a driver: interrupt line N is attached to its
  *                         first thread, and it may ask for the 2^LOG2 I/O
  *                         ports from PORT (numbers decimal or 0x hex)
+ *   module PATH           boot with the file PATH (below the build
+ *                         directory) as a module that a program reads; the
+ *                         root task does nothing with it
  *   poweroff              switch off once every "run" before has finished
  *                         (programs from "start" and "console" are not
  *                         waited for)
@@ -23,7 +26,7 @@
 
 #include <l4/types.h>
 
-enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_CONSOLE, BOOT_POWEROFF, BOOT_DEVCHECK, BOOT_DEVICES };
+enum bootcmd_kind { BOOT_RUN, BOOT_START, BOOT_CONSOLE, BOOT_POWEROFF, BOOT_DEVCHECK, BOOT_DEVICES, BOOT_MODULE };
 
 #define BOOTCFG_MAX 64
 #define BOOTCFG_NAME 48

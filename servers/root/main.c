@@ -466,6 +466,8 @@ int main(void)
 			check_device_memory();
 			continue;
 		}
+		if (cmds[i].kind == BOOT_MODULE)
+			continue; /* for a program to read */
 		if (cmds[i].kind == BOOT_POWEROFF) {
 			printf("root: all done, %d failures\n", failures);
 			l4_kdebug(L4_KD_POWEROFF, failures ? 1 : 0, 0);

@@ -183,6 +183,15 @@ static void bootcfg_test_devices(void)
 	CHECK_EQ(parse("run a\ndevices irq=4\n"), -2);        /* for no program */
 	CHECK_EQ(parse("devices irq=4\npoweroff\n"), -1);
 	CHECK_EQ(parse("devices irq=4\ndevices irq=5\nrun a\n"), -2);
+	CHECK_EQ(parse("devices irq=4\nmodule lx/a\n"), -1); /* a module is no program */
+}
+
+static void bootcfg_test_module(void)
+{
+	CHECK_EQ(parse("module lx/hello-musl\nrun linux.elf hello-musl 1\n"), 2);
+	CHECK_CMD(0, BOOT_MODULE, "lx/hello-musl", "", 1);
+	CHECK_CMD(1, BOOT_RUN, "linux.elf", "hello-musl 1", 2);
+	CHECK_EQ(parse("module\n"), -1);
 }
 
 void bootcfg_suite(void)
@@ -197,4 +206,5 @@ void bootcfg_suite(void)
 	run_test("bootcfg_termination", bootcfg_test_termination);
 	run_test("bootcfg_console", bootcfg_test_console);
 	run_test("bootcfg_devices", bootcfg_test_devices);
+	run_test("bootcfg_module", bootcfg_test_module);
 }

@@ -1,0 +1,135 @@
+/*
+ * The Linux server's main loop: one thread that is the pager and the
+ * exception handler of every Linux process.  Started by the root task as
+ *   run linux.elf PROGRAM [ARGS...]
+ * it runs the boot module PROGRAM as the first process and exits with its
+ * exit status when no process is left.
+ */
+#include "linux.h"
+
+#define SIGILL 4
+#define SIGFPE 8
+#define SIGSEGV 11
+
+/* Boot modules come one-to-one from sigma0, which gives module pages to
+ * whoever asks first. */
+static const u8 *module(const char *name, u64 *size)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_modules; i++) {
+		const struct l4_kip_module *m = &k->modules[i];
+		if (strcmp(m->name, name))
+			continue;
+		for (u64 pa = m->base & ~(LX_PAGE - 1); pa < m->base + m->size; pa += LX_PAGE)
+			if (sigma0_get_page(pa) != pa)
+				return NULL;
+		*size = m->size;
+		return (const u8 *)m->base;
+	}
+	return NULL;
+}
+
+/* The exception message's words: MR1..MR7 came in registers, the rest in
+ * the UTCB. */
+static void exc_words(const struct l4_msg *m, u64 *w)
+{
+	struct l4_utcb *u = l4_utcb();
+	for (unsigned i = 1; i <= L4_EXC_WORDS; i++)
+		w[i] = i < L4_MR_REGS ? m->mr[i] : u->mr[i];
+}
+
+static void reply_state(struct l4_msg *m, const u64 *w)
+{
+	struct l4_utcb *u = l4_utcb();
+	m->mr[0] = L4_TAG_MAKE(0, L4_EXC_WORDS, 0);
+	for (unsigned i = 1; i <= L4_EXC_WORDS; i++) {
+		if (i < L4_MR_REGS)
+			m->mr[i] = w[i];
+		else
+			u->mr[i] = w[i];
+	}
+}
+
+static int signal_of(u64 vector)
+{
+	switch (vector) {
+	case 0: return SIGFPE;   /* divide error */
+	case 6: return SIGILL;   /* invalid opcode */
+	case 16: case 19: return SIGFPE;
+	default: return SIGSEGV;
+	}
+}
+
+static void killed(struct proc *p, int sig, const char *what, u64 addr, u64 ip)
+{
+	printf("linux: pid %d (%s): %s at %llx (ip %llx): killed by signal %d\n", p->pid, p->exe, what, addr, ip, sig);
+	proc_exit(p, 128 + sig);
+}
+
+/* Handles one message; true if a reply is in *m. */
+static bool serve(struct l4_msg *m, u64 tag, l4_tid_t from)
+{
+	struct proc *p = proc_by_thread(from);
+	if (!p || l4_ipc_failed(tag))
+		return false;
+	u64 label = L4_TAG_LABEL(tag);
+	if ((label & ~0xfull) == L4_LABEL_PAGEFAULT) {
+		if (mm_fault(p, m->mr[1], label & 7, m))
+			return true;
+		killed(p, SIGSEGV, "segmentation fault", m->mr[1], m->mr[2]);
+		return false;
+	}
+	if (label != L4_LABEL_EXCEPTION || L4_TAG_U(tag) < L4_EXC_WORDS)
+		return false;
+	u64 w[L4_EXC_WORDS + 1];
+	exc_words(m, w);
+	if (w[L4_EXC_VECTOR] != L4_EXC_SYSCALL) {
+		killed(p, signal_of(w[L4_EXC_VECTOR]), "exception", w[L4_EXC_ADDR], w[L4_EXC_RIP]);
+		return false;
+	}
+	if (!linux_syscall(p, w))
+		return false;
+	if (w[0]) {
+		reply_state(m, w);
+	} else {
+		m->mr[0] = L4_TAG_MAKE(0, 1, 0);
+		m->mr[1] = w[L4_EXC_RAX];
+	}
+	return true;
+}
+
+static bool any_process(void)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].used)
+			return true;
+	return false;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		printf("linux: usage: linux.elf PROGRAM [ARGS...]\n");
+		return 2;
+	}
+	u64 size;
+	const u8 *image = module(argv[1], &size);
+	if (!image) {
+		printf("linux: no boot module %s\n", argv[1]);
+		return 2;
+	}
+	if (!proc_start(image, size, argv[1], argc - 1, (const char *const *)argv + 1)) {
+		printf("linux: cannot start %s\n", argv[1]);
+		return 2;
+	}
+	struct l4_msg m;
+	l4_tid_t from;
+	u64 tag = l4_wait(&m, &from);
+	while (any_process()) {
+		if (serve(&m, tag, from))
+			tag = l4_reply_wait(from, &m, &from);
+		else if (any_process())
+			tag = l4_wait(&m, &from);
+	}
+	return last_exit_status;
+}

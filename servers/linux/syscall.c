@@ -1,0 +1,318 @@
+/*
+ * System calls.  An alien thread's `syscall` reaches the server as an
+ * exception message with the registers as the instruction left them:
+ * number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9.  The answer is
+ * RAX (a short reply) or, where the call changes more (the FS base), the
+ * whole state.  Unknown calls return -ENOSYS and are logged once each.
+ */
+#include "linux.h"
+
+#define SYS_read 0
+#define SYS_write 1
+#define SYS_close 3
+#define SYS_fstat 5
+#define SYS_mmap 9
+#define SYS_mprotect 10
+#define SYS_munmap 11
+#define SYS_brk 12
+#define SYS_rt_sigaction 13
+#define SYS_rt_sigprocmask 14
+#define SYS_ioctl 16
+#define SYS_readv 19
+#define SYS_writev 20
+#define SYS_sched_yield 24
+#define SYS_madvise 28
+#define SYS_nanosleep 35
+#define SYS_getpid 39
+#define SYS_exit 60
+#define SYS_uname 63
+#define SYS_readlink 89
+#define SYS_gettimeofday 96
+#define SYS_getuid 102
+#define SYS_getgid 104
+#define SYS_geteuid 107
+#define SYS_getegid 108
+#define SYS_getppid 110
+#define SYS_arch_prctl 158
+#define SYS_gettid 186
+#define SYS_time 201
+#define SYS_futex 202
+#define SYS_set_tid_address 218
+#define SYS_clock_gettime 228
+#define SYS_clock_nanosleep 230
+#define SYS_exit_group 231
+#define SYS_readlinkat 267
+#define SYS_set_robust_list 273
+#define SYS_prlimit64 302
+#define SYS_getrandom 318
+#define SYS_rseq 334
+
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+#define TCGETS 0x5401
+#define TIOCGWINSZ 0x5413
+#define IOV_MAX 1024
+
+/* ---- files: only the console so far ------------------------------------------- */
+
+static bool fd_is_console(struct proc *p, u64 fd) { return fd < MAX_FDS && p->fd[fd] == FD_CONSOLE; }
+
+static s64 console_write(struct proc *p, u64 buf, u64 len)
+{
+	static char chunk[L4_CON_MAX];
+	u64 done = 0;
+	while (done < len) {
+		u64 n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
+		if (!copy_in(p, chunk, buf + done, n))
+			return done ? (s64)done : -EFAULT;
+		if (l4_console)
+			l4_con_write(l4_console, chunk, n);
+		else
+			l4_kdebug(L4_KD_PUTS, (u64)chunk, n);
+		done += n;
+	}
+	return (s64)done;
+}
+
+/* Blocking read from the console (the whole server waits for it: one
+ * process at a time reads the console in [L1]). */
+static s64 console_read(struct proc *p, u64 buf, u64 len)
+{
+	static char chunk[L4_CON_MAX];
+	if (!len)
+		return 0;
+	if (!l4_console)
+		return 0; /* no console driver: end of file */
+	s64 n = l4_con_read(l4_console, chunk, len < sizeof(chunk) ? len : sizeof(chunk));
+	if (n < 0)
+		return -EIO;
+	return copy_out(p, buf, chunk, (u64)n) ? n : -EFAULT;
+}
+
+static s64 sys_write(struct proc *p, u64 fd, u64 buf, u64 len)
+{
+	if (!fd_is_console(p, fd))
+		return -EBADF;
+	return console_write(p, buf, len);
+}
+
+static s64 sys_read(struct proc *p, u64 fd, u64 buf, u64 len)
+{
+	if (!fd_is_console(p, fd))
+		return -EBADF;
+	return console_read(p, buf, len);
+}
+
+static s64 sys_iov(struct proc *p, u64 fd, u64 iov, u64 cnt, bool write)
+{
+	if (!fd_is_console(p, fd))
+		return -EBADF;
+	if (cnt > IOV_MAX)
+		return -EINVAL;
+	s64 total = 0;
+	for (u64 i = 0; i < cnt; i++) {
+		u64 v[2];
+		if (!copy_in(p, v, iov + 16 * i, 16))
+			return -EFAULT;
+		s64 r = write ? console_write(p, v[0], v[1]) : console_read(p, v[0], v[1]);
+		if (r < 0)
+			return total ? total : r;
+		total += r;
+		if (!write && r > 0)
+			break; /* a read returns what the console had */
+	}
+	return total;
+}
+
+static s64 sys_ioctl(struct proc *p, u64 fd, u64 req, u64 arg)
+{
+	if (fd >= MAX_FDS || p->fd[fd] == FD_NONE)
+		return -EBADF;
+	if (req == TIOCGWINSZ) {
+		u16 ws[4] = { 24, 80, 0, 0 };
+		return copy_out(p, arg, ws, sizeof(ws)) ? 0 : -EFAULT;
+	}
+	if (req == TCGETS) {
+		u8 t[60] = { 0 }; /* struct termios: all zero flags is a raw tty, good enough for isatty */
+		return copy_out(p, arg, t, sizeof(t)) ? 0 : -EFAULT;
+	}
+	return -ENOTTY;
+}
+
+static s64 sys_close(struct proc *p, u64 fd)
+{
+	if (fd >= MAX_FDS || p->fd[fd] == FD_NONE)
+		return -EBADF;
+	p->fd[fd] = FD_NONE;
+	return 0;
+}
+
+/* ---- identity, time, randomness ------------------------------------------------ */
+
+static s64 sys_uname(struct proc *p, u64 buf)
+{
+	static const char *const fields[6] = { "Linux", "l4linux", "6.1.0-l4", "#1 L4 personality", "x86_64", "(none)" };
+	char u[6 * 65];
+	memset(u, 0, sizeof(u));
+	for (int i = 0; i < 6; i++)
+		memcpy(u + 65 * i, fields[i], strlen(fields[i]));
+	return copy_out(p, buf, u, sizeof(u)) ? 0 : -EFAULT;
+}
+
+static u64 now_ns(void)
+{
+	u64 hz = l4_kip()->tsc_hz, t = l4_rdtsc();
+	return t / hz * 1000000000ull + t % hz * 1000000000ull / hz;
+}
+
+static s64 sys_clock_gettime(struct proc *p, u64 clock, u64 ts)
+{
+	if (clock > 11)
+		return -EINVAL;
+	u64 ns = now_ns(), v[2] = { ns / 1000000000ull, ns % 1000000000ull };
+	return copy_out(p, ts, v, sizeof(v)) ? 0 : -EFAULT;
+}
+
+static s64 sys_gettimeofday(struct proc *p, u64 tv)
+{
+	u64 ns = now_ns(), v[2] = { ns / 1000000000ull, ns % 1000000000ull / 1000 };
+	return !tv || copy_out(p, tv, v, sizeof(v)) ? 0 : -EFAULT;
+}
+
+static s64 sys_nanosleep(struct proc *p, u64 req)
+{
+	u64 v[2];
+	if (!copy_in(p, v, req, sizeof(v)))
+		return -EFAULT;
+	if (v[1] >= 1000000000ull)
+		return -EINVAL;
+	u64 us = v[0] * 1000000ull + v[1] / 1000;
+	struct l4_msg m;
+	/* sleeping: a receive from ourselves with a timeout (the server waits too) */
+	l4_ipc(L4_NILTHREAD, l4_myself(), L4_TIMEOUTS(0, us < 0xfffffffeull ? (u32)us + 1 : 0xfffffffeu), &m, NULL);
+	return 0;
+}
+
+static u64 rnd_state = 0x853c49e6748fea9bull;
+
+static s64 sys_getrandom(struct proc *p, u64 buf, u64 len)
+{
+	u8 chunk[256];
+	u64 done = 0;
+	rnd_state ^= l4_rdtsc();
+	while (done < len) {
+		u64 n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
+		for (u64 i = 0; i < n; i++) {
+			rnd_state = rnd_state * 6364136223846793005ull + 1442695040888963407ull;
+			chunk[i] = (u8)(rnd_state >> 33);
+		}
+		if (!copy_out(p, buf + done, chunk, n))
+			return done ? (s64)done : -EFAULT;
+		done += n;
+	}
+	return (s64)done;
+}
+
+static s64 sys_prlimit64(struct proc *p, u64 pid, u64 resource, u64 new_limit, u64 old_limit)
+{
+	if (pid && pid != (u64)p->pid)
+		return -ESRCH;
+	if (resource > 15)
+		return -EINVAL;
+	(void)new_limit; /* limits are not enforced: accepted and ignored */
+	u64 v[2] = { ~0ull, ~0ull };
+	if (resource == 3) /* RLIMIT_STACK */
+		v[0] = v[1] = 8ull << 20;
+	if (resource == 7) /* RLIMIT_NOFILE */
+		v[0] = v[1] = MAX_FDS;
+	return !old_limit || copy_out(p, old_limit, v, sizeof(v)) ? 0 : -EFAULT;
+}
+
+/* ---- the table ----------------------------------------------------------------------- */
+
+static void log_unknown(struct proc *p, u64 nr)
+{
+	static u8 logged[512];
+	if (nr < sizeof(logged) && logged[nr])
+		return;
+	if (nr < sizeof(logged))
+		logged[nr] = 1;
+	printf("linux: pid %d (%s): system call %llu not implemented: ENOSYS\n", p->pid, p->exe, nr);
+}
+
+/* Returns the result; *full if the whole state in regs is to be set. */
+static s64 dispatch(struct proc *p, u64 *regs, bool *full)
+{
+	u64 nr = regs[L4_EXC_RAX], a0 = regs[L4_EXC_RDI], a1 = regs[L4_EXC_RSI], a2 = regs[L4_EXC_RDX];
+	u64 a3 = regs[L4_EXC_R10], a4 = regs[L4_EXC_R8], a5 = regs[L4_EXC_R9];
+	switch (nr) {
+	case SYS_read: return sys_read(p, a0, a1, a2);
+	case SYS_write: return sys_write(p, a0, a1, a2);
+	case SYS_readv: return sys_iov(p, a0, a1, a2, false);
+	case SYS_writev: return sys_iov(p, a0, a1, a2, true);
+	case SYS_close: return sys_close(p, a0);
+	case SYS_ioctl: return sys_ioctl(p, a0, a1, a2);
+	case SYS_brk: return sys_brk(p, a0);
+	case SYS_mmap: return sys_mmap(p, a0, a1, a2, a3, a4, a5);
+	case SYS_munmap: return sys_munmap(p, a0, a1);
+	case SYS_mprotect: return sys_mprotect(p, a0, a1, a2);
+	case SYS_madvise: return 0;
+	case SYS_arch_prctl:
+		if (a0 == ARCH_SET_FS) {
+			if (a1 >= L4_USER_END)
+				return -EPERM;
+			p->fs_base = regs[L4_EXC_FS_BASE] = a1;
+			*full = true;
+			return 0;
+		}
+		if (a0 == ARCH_GET_FS)
+			return copy_out(p, a1, &p->fs_base, 8) ? 0 : -EFAULT;
+		return -EINVAL;
+	case SYS_set_tid_address:
+		p->tid_address = a0;
+		return p->pid;
+	case SYS_set_robust_list: return 0;
+	case SYS_rseq: return -ENOSYS;
+	case SYS_rt_sigaction:
+	case SYS_rt_sigprocmask: return 0; /* accepted ([L2] delivers signals) */
+	case SYS_uname: return sys_uname(p, a0);
+	case SYS_getpid:
+	case SYS_gettid: return p->pid;
+	case SYS_getppid: return p->ppid;
+	case SYS_getuid:
+	case SYS_getgid:
+	case SYS_geteuid:
+	case SYS_getegid: return 0;
+	case SYS_clock_gettime: return sys_clock_gettime(p, a0, a1);
+	case SYS_gettimeofday: return sys_gettimeofday(p, a0);
+	case SYS_time: {
+		s64 t = (s64)(now_ns() / 1000000000ull);
+		return !a0 || copy_out(p, a0, &t, 8) ? t : -EFAULT;
+	}
+	case SYS_nanosleep: return sys_nanosleep(p, a0);
+	case SYS_clock_nanosleep: return sys_nanosleep(p, a2);
+	case SYS_sched_yield: return 0;
+	case SYS_getrandom: return sys_getrandom(p, a0, a1);
+	case SYS_prlimit64: return sys_prlimit64(p, a0, a1, a2, a3);
+	case SYS_readlink:
+	case SYS_readlinkat: return -ENOENT; /* no file system yet */
+	case SYS_fstat: return -ENOSYS;
+	case SYS_futex: return -ENOSYS;
+	}
+	log_unknown(p, nr);
+	return -ENOSYS;
+}
+
+bool linux_syscall(struct proc *p, u64 *regs)
+{
+	u64 nr = regs[L4_EXC_RAX];
+	if (nr == SYS_exit || nr == SYS_exit_group) {
+		proc_exit(p, (int)(regs[L4_EXC_RDI] & 0xff));
+		return false;
+	}
+	bool full = false;
+	s64 r = dispatch(p, regs, &full);
+	regs[L4_EXC_RAX] = (u64)r;
+	regs[0] = full;
+	return true;
+}
