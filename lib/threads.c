@@ -1,6 +1,7 @@
 /* Threads and tasks for L4 programs, and the mirror pager that lets a
  * child task share its creator's memory one-to-one. */
 #include <l4/pager.h>
+#include "common/string.h"
 
 void l4_thread_trampoline(void);
 
@@ -104,6 +105,32 @@ static bool map_request(l4_tid_t to, u64 label, l4_fpage_t fp, l4_fpage_t window
 static bool sigma0_call(l4_fpage_t fp, l4_fpage_t window, struct l4_msg *m)
 {
 	return map_request(l4_kip()->sigma0, L4_LABEL_SIGMA0, fp, window, m);
+}
+
+const u8 *l4_module(const char *name, u64 *size)
+{
+	const struct l4_kip *k = l4_kip();
+	for (u32 i = 0; i < k->n_modules; i++) {
+		const struct l4_kip_module *mod = &k->modules[i];
+		if (strcmp(mod->name, name))
+			continue;
+		u64 base = mod->base & ~0xfffull, end = mod->base + mod->size;
+		for (u64 off = 0; base + off < end;) {
+			struct l4_msg m;
+			struct l4_utcb *u = l4_utcb();
+			l4_fpage_t old = u->rcv_window;
+			u->rcv_window = L4_FPAGE_COMPLETE;
+			m = (struct l4_msg){ { L4_TAG_MAKE(L4_LABEL_GET_MODULE, 2, 0), i, off } };
+			u64 tag = l4_call(l4_parent, &m);
+			u->rcv_window = old;
+			if (l4_ipc_failed(tag) || L4_TAG_T(tag) != 2)
+				return NULL;
+			off += 1ull << L4_FPAGE_LOG2(m.mr[2]);
+		}
+		*size = mod->size;
+		return (const u8 *)mod->base;
+	}
+	return NULL;
 }
 
 bool l4_parent_get_io(u16 port, unsigned log2)

@@ -17,6 +17,13 @@
 /* A driver tells its parent that it serves requests now: a call with no
  * words, answered with an empty message. */
 #define L4_LABEL_READY 0xe0003ull
+/* A program asks its parent for part of a boot module: MR1 = the module's
+ * index in the KIP, MR2 = an offset in it (page-aligned).  Reply: a map
+ * item that maps, read-only and at the module's own (physical) address,
+ * the largest size-aligned piece that starts there and lies within the
+ * module's pages; or label 1 with no items.  Every child of the root task
+ * may read every module. */
+#define L4_LABEL_GET_MODULE 0xe0004ull
 
 /* Auxiliary-vector entries the root task puts on a program's start stack
  * (after argv and envp, pairs of words up to the type 0, AT_NULL). */
@@ -49,6 +56,9 @@ u64 sigma0_get_superpage(void);
 u64 sigma0_get_io(u16 port, unsigned log2);
 /* The 2^log2 ports from port, from the parent (L4_LABEL_GET_IO). */
 bool l4_parent_get_io(u16 port, unsigned log2);
+/* Boot module `name`, mapped read-only from the parent at its physical
+ * address (L4_LABEL_GET_MODULE); NULL if there is none.  *size gets its size. */
+const u8 *l4_module(const char *name, u64 *size);
 
 /* Threads in this task with a stack from a static area; entry gets arg. */
 typedef void (*l4_thread_fn)(u64 arg);

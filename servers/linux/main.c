@@ -11,23 +11,9 @@
 #define SIGFPE 8
 #define SIGSEGV 11
 
-/* Boot modules come one-to-one from sigma0, which gives module pages to
- * whoever asks first. */
-static const u8 *module(const char *name, u64 *size)
-{
-	const struct l4_kip *k = l4_kip();
-	for (u32 i = 0; i < k->n_modules; i++) {
-		const struct l4_kip_module *m = &k->modules[i];
-		if (strcmp(m->name, name))
-			continue;
-		for (u64 pa = m->base & ~(LX_PAGE - 1); pa < m->base + m->size; pa += LX_PAGE)
-			if (sigma0_get_page(pa) != pa)
-				return NULL;
-		*size = m->size;
-		return (const u8 *)m->base;
-	}
-	return NULL;
-}
+/* Boot modules come from the root task, read-only at their physical
+ * addresses, so that every Linux server of a boot can read them. */
+static const u8 *module(const char *name, u64 *size) { return l4_module(name, size); }
 
 /* The exception message's words: MR1..MR7 came in registers, the rest in
  * the UTCB. */

@@ -33,6 +33,7 @@
 #define SYS_geteuid 107
 #define SYS_getegid 108
 #define SYS_getppid 110
+#define SYS_prctl 157
 #define SYS_arch_prctl 158
 #define SYS_gettid 186
 #define SYS_time 201
@@ -272,6 +273,7 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 		p->tid_address = a0;
 		return p->pid;
 	case SYS_set_robust_list: return 0;
+	case SYS_prctl: return a0 == 15 /* PR_SET_NAME */ ? 0 : -EINVAL;
 	case SYS_rseq: return -ENOSYS;
 	case SYS_rt_sigaction:
 	case SYS_rt_sigprocmask: return 0; /* accepted ([L2] delivers signals) */

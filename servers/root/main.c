@@ -360,6 +360,27 @@ static bool handle_get_io(l4_tid_t from, struct l4_msg *m)
 	return true;
 }
 
+/* A piece of a boot module, read-only, at its own address: the largest
+ * size-aligned fpage from base + off that stays within the module's pages
+ * (at most 4 MiB). */
+static bool handle_get_module(struct l4_msg *m)
+{
+	const struct l4_kip *k = l4_kip();
+	u64 i = m->mr[1], off = m->mr[2];
+	const struct l4_kip_module *mod = i < k->n_modules ? &k->modules[i] : NULL;
+	u64 base = mod ? mod->base & ~0xfffull : 0, end = mod ? (mod->base + mod->size + 0xfff) & ~0xfffull : 0;
+	if (!mod || (off & 0xfff) || off >= end - base || !module_data(mod)) {
+		m->mr[0] = L4_TAG_MAKE(1, 0, 0);
+		return true;
+	}
+	u64 a = base + off;
+	unsigned log2 = 12;
+	while (log2 < 22 && !(a & ((2ull << log2) - 1)) && a + (2ull << log2) <= end)
+		log2++;
+	l4_map_msg(m, a, L4_FPAGE(a, log2, L4_R | L4_X), false);
+	return true;
+}
+
 /* The console driver serves now; anybody else is told no (label 1). */
 static bool handle_ready(l4_tid_t from, struct l4_msg *m)
 {
@@ -390,6 +411,8 @@ static void serve_until(bool (*done)(void))
 			reply = handle_get_io(from, &m);
 		else if (label == L4_LABEL_READY)
 			reply = handle_ready(from, &m);
+		else if (label == L4_LABEL_GET_MODULE)
+			reply = handle_get_module(&m);
 	}
 	if (reply)
 		l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
