@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one place QEMU is started, for run, test, bench and gdb.
-#   tools/qemu.sh run|test|bench|gdb|panictest
+#   tools/qemu.sh run|test|bench|gdb|panictest|boot
 # QEMU runs under TCG (-accel tcg -cpu max).  ACCEL=kvm opts into KVM, for
 # machines with real VT-x/AMD-V only: a software hypervisor posing as
 # /dev/kvm (PVM) breaks user-mode SYSCALL in the guest.
@@ -65,6 +65,13 @@ test)
 			exec 3>&- cat
 		}
 	exit_status "${PIPESTATUS[0]}"
+	;;
+boot)
+	# Any configuration (CFG, in the build directory), the terminal's input
+	# passed to COM1: what tools/lxrun uses.
+	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
+		-append "panic=exit" -initrd "$(modules "${CFG:?CFG names the configuration}")"
+	exit_status $?
 	;;
 panictest)
 	TIMEOUT=60
