@@ -30,7 +30,8 @@ TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
 PROGRAMS := sigma0 root uart pingpong con_demo bench linux $(TESTS)
 # Linux test programs: ordinary C built for Linux, with glibc and with musl
 LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
-LINUX_BINS := $(foreach t,$(LINUX_TESTS),$(B)/lx/$(t)-glibc $(B)/lx/$(t)-musl)
+LINUX_BENCHES := $(patsubst bench/linux/%.c,%,$(wildcard bench/linux/*.c))
+LINUX_BINS := $(foreach t,$(LINUX_TESTS) $(LINUX_BENCHES),$(B)/lx/$(t)-glibc $(B)/lx/$(t)-musl)
 
 .PHONY: all run test bench gdb clean deps host-test kernel-test
 all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(LINUX_BINS) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
@@ -93,12 +94,16 @@ $(eval $(call user_program,bench,$(B)/u/bench/bench.o))
 $(eval $(call user_program,linux,$(patsubst %.c,$(B)/u/%.o,$(wildcard servers/linux/*.c))))
 
 # Unmodified Linux programs: static, for the Linux server to run.
-$(B)/lx/%-glibc: tests/linux/%.c | deps
-	@mkdir -p $(dir $@)
-	gcc -static -O2 -Wall -Werror -o $@ $<
-$(B)/lx/%-musl: tests/linux/%.c | deps
-	@mkdir -p $(dir $@)
-	musl-gcc -static -O2 -Wall -Werror -o $@ $<
+define linux_program # $(1): source directory
+$(B)/lx/%-glibc: $(1)/%.c | deps
+	@mkdir -p $$(dir $$@)
+	gcc -static -O2 -Wall -Werror -o $$@ $$<
+$(B)/lx/%-musl: $(1)/%.c | deps
+	@mkdir -p $$(dir $$@)
+	musl-gcc -static -O2 -Wall -Werror -o $$@ $$<
+endef
+$(eval $(call linux_program,tests/linux))
+$(eval $(call linux_program,bench/linux))
 $(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))
 
 $(B)/%.cfg: tools/%.cfg

@@ -48,13 +48,13 @@ static void pcid_free(u16 pcid)
 #define KMEM_DEFAULT_DIV 4 /* a task created by a privileged task: 1/4 of the pool */
 static u64 unprivileged_bytes;
 
-static u64 unprivileged_cap(void) { return (kmem_total_pages() - kmem_total_pages() / KMEM_RESERVE_DIV) * PAGE_SIZE; }
+static u64 unprivileged_cap; /* bytes; set when the first task is made */
 
 bool kmem_charge(struct space *s, u64 bytes)
 {
 	if (!s || s->privileged)
 		return true;
-	if (unprivileged_bytes + bytes > unprivileged_cap())
+	if (unprivileged_bytes + bytes > unprivileged_cap)
 		return false;
 	for (struct space *a = s; a && !a->privileged; a = a->owner)
 		if (a->kmem_total + bytes > a->kmem_limit)
@@ -77,19 +77,27 @@ void kmem_uncharge(struct space *s, u64 bytes)
 		a->kmem_total -= bytes;
 }
 
+static struct space *pt_charged; /* the last task pt_charge found */
+
+static struct space *space_of_pml4(u64 *pml4)
+{
+	if (pt_charged && pt_charged->pml4 == pml4)
+		return pt_charged;
+	for (struct space *s = all_spaces; s; s = s->next_space)
+		if (s->pml4 == pml4)
+			return pt_charged = s;
+	return NULL; /* the kernel's own tables */
+}
+
 /* paging.c's hook for the page tables of a task's address space. */
 bool pt_charge(u64 *pml4, s64 pages)
 {
-	for (struct space *s = all_spaces; s; s = s->next_space) {
-		if (s->pml4 != pml4)
-			continue;
-		if (pages < 0) {
-			kmem_uncharge(s, (u64)-pages * PAGE_SIZE);
-			return true;
-		}
-		return kmem_charge(s, (u64)pages * PAGE_SIZE);
+	struct space *s = space_of_pml4(pml4);
+	if (pages < 0) {
+		kmem_uncharge(s, (u64)-pages * PAGE_SIZE);
+		return true;
 	}
-	return true; /* the kernel's own tables */
+	return kmem_charge(s, (u64)pages * PAGE_SIZE);
 }
 
 /* s's limit (pages; ~0: unchanged); *used_pages gets its total.  An
@@ -129,6 +137,8 @@ struct space *space_create(u64 owner_id, bool privileged, int *err)
 {
 	struct space *owner = current ? current->space : NULL;
 	*err = L4_ENOMEM;
+	if (!unprivileged_cap) /* the pool's size is known by now */
+		unprivileged_cap = (kmem_total_pages() - kmem_total_pages() / KMEM_RESERVE_DIV) * PAGE_SIZE;
 	struct space *s = kmem_alloc();
 	u64 *pml4 = s ? pt_create() : NULL;
 	if (!pml4) {
@@ -175,6 +185,8 @@ void space_destroy(struct space *s)
 	}
 	pt_destroy(s->pml4);
 	space_account_destroyed(s);
+	if (pt_charged == s)
+		pt_charged = NULL;
 	pcid_free(s->pcid);
 	if (s->prev_space)
 		s->prev_space->next_space = s->next_space;
