@@ -558,14 +558,25 @@ again:;
 	}
 }
 
+static bool exc_reply_in(struct tcb *t, struct frame *f);
+
 /* A thread blocked by the fast path resumes through its frame
  * (resume_frame); one woken to fault in a receive buffer does that here and
- * receives again. */
+ * receives again; an alien thread whose system call fastpath_exception sent
+ * takes the reply that came through the general path. */
 void ipc_resume_hook(void)
 {
 	struct tcb *t = current;
-	if (likely(!(t->flags & TF_XFER_FAULT)))
+	if (likely(!(t->flags & (TF_XFER_FAULT | TF_EXC_WAIT))))
 		return;
+	if (t->flags & TF_EXC_WAIT) {
+		t->flags &= ~(TF_KERNEL_MSG | TF_EXC_WAIT);
+		t->msg = TCB_FRAME(t)->mr;
+		if (!exc_reply_in(t, TCB_FRAME(t)))
+			thread_kill(t, "system call of an alien thread, and no handler took it");
+		leave_kernel_check();
+		return;
+	}
 	l4_tid_t from = t->wait_from; /* the fault's own IPC changes it */
 	t->flags = (t->flags & ~TF_CANCEL_PENDING) | TF_IPC_ACTIVE;
 	if (xfer_fault_pending(t) && !cancel_pending(t, true))
@@ -724,13 +735,11 @@ static bool exc_state_in(struct tcb *t, struct frame *f)
 	return true;
 }
 
-bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr)
+/* The handler's reply, in t->kmsg, to the thread's state in f: false if
+ * there was none to take or it is not a state to return to. */
+static bool exc_reply_in(struct tcb *t, struct frame *f)
 {
-	l4_tid_t handler = t->exc_handler;
-	if (handler == L4_NILTHREAD)
-		return false;
-	exc_state_out(t, f, vector, err, addr);
-	u64 tag = kernel_ipc(t, handler, L4_TIMEOUT_NEVER);
+	u64 tag = t->kmsg[0];
 	if (tag & L4_TAG_ERROR)
 		return L4_IPC_ERRCODE(tag) == L4_IPC_CANCELLED || t->state == TS_DEAD;
 	if (L4_TAG_U(tag) == 1)
@@ -740,4 +749,14 @@ bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr
 	if (t == current)
 		set_user_fs_base(t->fs_base);
 	return true;
+}
+
+bool ipc_exception(struct tcb *t, struct frame *f, u64 vector, u64 err, u64 addr)
+{
+	l4_tid_t handler = t->exc_handler;
+	if (handler == L4_NILTHREAD)
+		return false;
+	exc_state_out(t, f, vector, err, addr);
+	kernel_ipc(t, handler, L4_TIMEOUT_NEVER);
+	return exc_reply_in(t, f);
 }

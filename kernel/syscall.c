@@ -287,14 +287,24 @@ static u64 sys_kdebug(struct frame *f)
 
 /* Returns the frame to return to user mode with: f, or after a fast-path
  * IPC the frame of the thread that now runs. */
+/* Not an L4 system call: the exception handler's. */
+static __attribute__((noinline)) struct frame *alien_syscall(struct frame *f)
+{
+#if CONFIG_FASTPATH
+	struct frame *hf = fastpath_exception(f);
+	if (hf)
+		return hf;
+#endif
+	if (!ipc_exception(current, f, L4_EXC_SYSCALL, 0, 0))
+		thread_kill(current, "system call of an alien thread, and no handler took it");
+	leave_kernel_check();
+	return f;
+}
+
 struct frame *syscall_dispatch(struct frame *f)
 {
-	if (current->flags & TF_ALIEN) { /* not an L4 system call: the handler's */
-		if (!ipc_exception(current, f, L4_EXC_SYSCALL, 0, 0))
-			thread_kill(current, "system call of an alien thread, and no handler took it");
-		leave_kernel_check();
-		return f;
-	}
+	if (unlikely(current->flags & TF_ALIEN))
+		return alien_syscall(f);
 	switch (f->rax) {
 	case L4_SYS_IPC:
 		sys_ipc(f);

@@ -48,6 +48,7 @@ enum thread_state {
 #define TF_FPU_OWNER 0x200   /* its FPU state is in the registers (fpu_owner) */
 #define TF_IO 0x400          /* its task has I/O ports: unload them when it stops */
 #define TF_IRQ_PENDING 0x800 /* an interrupt waits for it to receive (irq.c) */
+#define TF_EXC_WAIT 0x1000   /* blocked by fastpath_exception: the reply comes to kmsg */
 
 #define KMSG_WORDS 32 /* an exception message and its reply fit */
 
@@ -177,6 +178,9 @@ struct frame *syscall_dispatch(struct frame *f);
 /* fastpath.c: call and reply-and-wait to a waiting partner; NULL if the
  * general path must handle the IPC. */
 struct frame *fastpath_ipc(struct frame *f);
+/* An alien thread's system call to its handler waiting for it; NULL if
+ * the general path (ipc_exception) must do it. */
+struct frame *fastpath_exception(struct frame *f);
 /* Make a thread that blocks now return straight to user mode through its
  * frame when it runs again, whatever its kernel stack held (the kernel
  * stack itself may still be in use until the switch). */
