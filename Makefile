@@ -106,6 +106,15 @@ $(eval $(call linux_program,tests/linux))
 $(eval $(call linux_program,bench/linux))
 $(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))
 
+# The initramfs of tests/linux/fs_test.c: tests/linux/fs_root and what git
+# does not keep (empty directories, modes, a hard link, a longer file).
+$(B)/lx/fs_root.cpio: $(shell find tests/linux/fs_root) | deps
+	@rm -rf $(B)/lx/fs_root && mkdir -p $(B)/lx && cp -a tests/linux/fs_root $(B)/lx/fs_root
+	cd $(B)/lx/fs_root && mkdir -p tmp proc empty && chmod 1777 tmp && chmod 600 etc/secret && \
+		ln -f etc/hello.txt etc/hard.txt && seq 1 3000 > etc/numbers && \
+		find . | LC_ALL=C sort | cpio -o -H newc -R 0:0 --quiet > ../fs_root.cpio
+all: $(B)/lx/fs_root.cpio
+
 $(B)/%.cfg: tools/%.cfg
 	@mkdir -p $(B)
 	cp $< $@

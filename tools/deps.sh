@@ -10,6 +10,7 @@ have objcopy || need="$need binutils"
 have gdb || [ -z "$WANT_GDB" ] || need="$need gdb"
 have timeout || need="$need coreutils"
 have musl-gcc || need="$need musl-tools"
+have cpio || need="$need cpio"
 dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static" # the Linux server's user land
 have cpio || need="$need cpio"
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"

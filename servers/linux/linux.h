@@ -17,6 +17,7 @@
 #define ESRCH 3
 #define EINTR 4
 #define EIO 5
+#define ENXIO 6
 #define ENOEXEC 8
 #define EBADF 9
 #define ECHILD 10
@@ -24,16 +25,24 @@
 #define ENOMEM 12
 #define EACCES 13
 #define EFAULT 14
+#define EBUSY 16
 #define EEXIST 17
+#define EXDEV 18
+#define ENODEV 19
 #define ENOTDIR 20
 #define EISDIR 21
 #define EINVAL 22
 #define EMFILE 24
 #define ENOTTY 25
+#define EFBIG 27
+#define ENOSPC 28
 #define ESPIPE 29
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
+#define ENOTEMPTY 39
+#define ELOOP 40
+#define EOPNOTSUPP 95
 
 #define LX_PAGE 4096ull
 #define LX_PROT_READ 1
@@ -48,7 +57,7 @@ u64 pages_in_use(void);
 /* ---- processes -------------------------------------------------------------- */
 #define MAX_PROCS 64
 #define MAX_VMAS 32
-#define MAX_FDS 32
+#define MAX_FDS 64
 
 enum vma_kind { VMA_ANON, VMA_FILE };
 
@@ -62,7 +71,8 @@ struct vma {
 	u64 file_size;      /* ... how many of them there are */
 };
 
-enum fd_kind { FD_NONE, FD_CONSOLE };
+struct file;  /* an open file description (vfs.h) */
+struct inode; /* a file (vfs.h) */
 
 struct proc {
 	bool used;
@@ -74,7 +84,10 @@ struct proc {
 	u64 brk_start, brk, mmap_top;
 	u64 fs_base;
 	u64 tid_address;
-	enum fd_kind fd[MAX_FDS];
+	struct file *fd[MAX_FDS]; /* open files (fs.c) */
+	u8 fd_cloexec[MAX_FDS];   /* FD_CLOEXEC of each fd */
+	struct inode *cwd;        /* working directory (holds a reference) */
+	u32 umask;
 	char exe[64];
 };
 
@@ -108,5 +121,22 @@ s64 sys_brk(struct proc *p, u64 addr);
 s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
 s64 sys_munmap(struct proc *p, u64 addr, u64 len);
 s64 sys_mprotect(struct proc *p, u64 addr, u64 len, u64 prot);
+u64 now_ns(void);                    /* the clock: nanoseconds since boot */
+void lx_random(void *buf, u64 len);  /* getrandom's and /dev/urandom's bytes */
+
+/* ---- files (vfs.c, initramfs.c, procfs.c, fs.c; docs/linux-server.md) -------- */
+/* The tree: empty, or unpacked from a newc cpio archive (may be NULL);
+ * then /dev, /proc and /tmp.  False if the archive is bad. */
+bool fs_init(const u8 *initramfs, u64 size);
+/* A new process: fds 0, 1, 2 on /dev/console, working directory /, umask 022. */
+void fs_proc_start(struct proc *p);
+/* fork: the child shares the parent's open files, working directory and umask. */
+void fs_fork(struct proc *parent, struct proc *child);
+/* execve: the fds marked close-on-exec are closed. */
+void fs_exec(struct proc *p);
+/* exit: all fds closed, the working directory let go. */
+void fs_proc_exit(struct proc *p);
+/* The file system calls: true if nr is one (the result in *ret). */
+bool fs_syscall(struct proc *p, u64 nr, const u64 *args, s64 *ret);
 
 #endif

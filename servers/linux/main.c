@@ -1,9 +1,11 @@
 /*
  * The Linux server's main loop: one thread that is the pager and the
  * exception handler of every Linux process.  Started by the root task as
- *   run linux.elf PROGRAM [ARGS...]
- * it runs the boot module PROGRAM as the first process and exits with its
- * exit status when no process is left.
+ *   run linux.elf [--initramfs CPIO] PROGRAM [ARGS...]
+ * it unpacks the boot module CPIO (a newc cpio archive) as the root file
+ * system (without it the root is an empty tmpfs with /dev, /proc and
+ * /tmp), runs the boot module PROGRAM as the first process and exits with
+ * its exit status when no process is left.
  */
 #include "linux.h"
 
@@ -94,8 +96,22 @@ static bool any_process(void)
 
 int main(int argc, char **argv)
 {
+	const u8 *cpio = NULL;
+	u64 cpio_size = 0;
+	if (argc >= 3 && !strcmp(argv[1], "--initramfs")) {
+		if (!(cpio = l4_module(argv[2], &cpio_size))) { /* read-only, from the root task */
+			printf("linux: no boot module %s\n", argv[2]);
+			return 2;
+		}
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 2) {
-		printf("linux: usage: linux.elf PROGRAM [ARGS...]\n");
+		printf("linux: usage: linux.elf [--initramfs CPIO] PROGRAM [ARGS...]\n");
+		return 2;
+	}
+	if (!fs_init(cpio, cpio_size)) {
+		printf("linux: cannot make the root file system\n");
 		return 2;
 	}
 	u64 size;

@@ -148,12 +148,6 @@ static u64 build_stack(struct proc *p, const u8 *image, u64 entry, u64 phdr, int
 	return ok ? sp : 0;
 }
 
-static void console_fds(struct proc *p)
-{
-	for (int i = 0; i < 3; i++)
-		p->fd[i] = FD_CONSOLE;
-}
-
 struct proc *proc_start(const u8 *image, u64 size, const char *name, int argc, const char *const *argv)
 {
 	struct proc *p = proc_new();
@@ -165,8 +159,9 @@ struct proc *proc_start(const u8 *image, u64 size, const char *name, int argc, c
 	p->mmap_top = MMAP_TOP;
 	usize n = strlen(name) < sizeof(p->exe) - 1 ? strlen(name) : sizeof(p->exe) - 1;
 	memcpy(p->exe, name, n);
-	console_fds(p);
+	fs_proc_start(p);
 	if (!sp || l4_create_thread_ex(L4_NEWTASK, l4_myself(), L4_TC_ALIEN, l4_myself(), &p->tid) < 0) {
+		fs_proc_exit(p);
 		mm_release(p);
 		p->used = false;
 		return NULL;
@@ -178,6 +173,7 @@ struct proc *proc_start(const u8 *image, u64 size, const char *name, int argc, c
 void proc_exit(struct proc *p, int status)
 {
 	l4_delete_task(p->tid);
+	fs_proc_exit(p);
 	mm_release(p);
 	last_exit_status = status;
 	p->used = false;

@@ -3,30 +3,23 @@
  * exception message with the registers as the instruction left them:
  * number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9.  The answer is
  * RAX (a short reply) or, where the call changes more (the FS base), the
- * whole state.  Unknown calls return -ENOSYS and are logged once each.
+ * whole state.  The file system calls are fs.c's (fs_syscall, tried
+ * first).  Unknown calls return -ENOSYS and are logged once each.
  */
 #include "linux.h"
 
-#define SYS_read 0
-#define SYS_write 1
-#define SYS_close 3
-#define SYS_fstat 5
 #define SYS_mmap 9
 #define SYS_mprotect 10
 #define SYS_munmap 11
 #define SYS_brk 12
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigprocmask 14
-#define SYS_ioctl 16
-#define SYS_readv 19
-#define SYS_writev 20
 #define SYS_sched_yield 24
 #define SYS_madvise 28
 #define SYS_nanosleep 35
 #define SYS_getpid 39
 #define SYS_exit 60
 #define SYS_uname 63
-#define SYS_readlink 89
 #define SYS_gettimeofday 96
 #define SYS_getuid 102
 #define SYS_getgid 104
@@ -42,7 +35,6 @@
 #define SYS_clock_gettime 228
 #define SYS_clock_nanosleep 230
 #define SYS_exit_group 231
-#define SYS_readlinkat 267
 #define SYS_set_robust_list 273
 #define SYS_prlimit64 302
 #define SYS_getrandom 318
@@ -50,103 +42,6 @@
 
 #define ARCH_SET_FS 0x1002
 #define ARCH_GET_FS 0x1003
-#define TCGETS 0x5401
-#define TIOCGWINSZ 0x5413
-#define IOV_MAX 1024
-
-/* ---- files: only the console so far ------------------------------------------- */
-
-static bool fd_is_console(struct proc *p, u64 fd) { return fd < MAX_FDS && p->fd[fd] == FD_CONSOLE; }
-
-static s64 console_write(struct proc *p, u64 buf, u64 len)
-{
-	static char chunk[L4_CON_MAX];
-	u64 done = 0;
-	while (done < len) {
-		u64 n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
-		if (!copy_in(p, chunk, buf + done, n))
-			return done ? (s64)done : -EFAULT;
-		if (l4_console)
-			l4_con_write(l4_console, chunk, n);
-		else
-			l4_kdebug(L4_KD_PUTS, (u64)chunk, n);
-		done += n;
-	}
-	return (s64)done;
-}
-
-/* Blocking read from the console (the whole server waits for it: one
- * process at a time reads the console in [L1]). */
-static s64 console_read(struct proc *p, u64 buf, u64 len)
-{
-	static char chunk[L4_CON_MAX];
-	if (!len)
-		return 0;
-	if (!l4_console)
-		return 0; /* no console driver: end of file */
-	s64 n = l4_con_read(l4_console, chunk, len < sizeof(chunk) ? len : sizeof(chunk));
-	if (n < 0)
-		return -EIO;
-	return copy_out(p, buf, chunk, (u64)n) ? n : -EFAULT;
-}
-
-static s64 sys_write(struct proc *p, u64 fd, u64 buf, u64 len)
-{
-	if (!fd_is_console(p, fd))
-		return -EBADF;
-	return console_write(p, buf, len);
-}
-
-static s64 sys_read(struct proc *p, u64 fd, u64 buf, u64 len)
-{
-	if (!fd_is_console(p, fd))
-		return -EBADF;
-	return console_read(p, buf, len);
-}
-
-static s64 sys_iov(struct proc *p, u64 fd, u64 iov, u64 cnt, bool write)
-{
-	if (!fd_is_console(p, fd))
-		return -EBADF;
-	if (cnt > IOV_MAX)
-		return -EINVAL;
-	s64 total = 0;
-	for (u64 i = 0; i < cnt; i++) {
-		u64 v[2];
-		if (!copy_in(p, v, iov + 16 * i, 16))
-			return -EFAULT;
-		s64 r = write ? console_write(p, v[0], v[1]) : console_read(p, v[0], v[1]);
-		if (r < 0)
-			return total ? total : r;
-		total += r;
-		if (!write && r > 0)
-			break; /* a read returns what the console had */
-	}
-	return total;
-}
-
-static s64 sys_ioctl(struct proc *p, u64 fd, u64 req, u64 arg)
-{
-	if (fd >= MAX_FDS || p->fd[fd] == FD_NONE)
-		return -EBADF;
-	if (req == TIOCGWINSZ) {
-		u16 ws[4] = { 24, 80, 0, 0 };
-		return copy_out(p, arg, ws, sizeof(ws)) ? 0 : -EFAULT;
-	}
-	if (req == TCGETS) {
-		u8 t[60] = { 0 }; /* struct termios: all zero flags is a raw tty, good enough for isatty */
-		return copy_out(p, arg, t, sizeof(t)) ? 0 : -EFAULT;
-	}
-	return -ENOTTY;
-}
-
-static s64 sys_close(struct proc *p, u64 fd)
-{
-	if (fd >= MAX_FDS || p->fd[fd] == FD_NONE)
-		return -EBADF;
-	p->fd[fd] = FD_NONE;
-	return 0;
-}
 
 /* ---- identity, time, randomness ------------------------------------------------ */
 
@@ -160,7 +55,7 @@ static s64 sys_uname(struct proc *p, u64 buf)
 	return copy_out(p, buf, u, sizeof(u)) ? 0 : -EFAULT;
 }
 
-static u64 now_ns(void)
+u64 now_ns(void)
 {
 	u64 hz = l4_kip()->tsc_hz, t = l4_rdtsc();
 	return t / hz * 1000000000ull + t % hz * 1000000000ull / hz;
@@ -196,17 +91,23 @@ static s64 sys_nanosleep(struct proc *p, u64 req)
 
 static u64 rnd_state = 0x853c49e6748fea9bull;
 
+void lx_random(void *buf, u64 len)
+{
+	u8 *b = buf;
+	rnd_state ^= l4_rdtsc();
+	for (u64 i = 0; i < len; i++) {
+		rnd_state = rnd_state * 6364136223846793005ull + 1442695040888963407ull;
+		b[i] = (u8)(rnd_state >> 33);
+	}
+}
+
 static s64 sys_getrandom(struct proc *p, u64 buf, u64 len)
 {
 	u8 chunk[256];
 	u64 done = 0;
-	rnd_state ^= l4_rdtsc();
 	while (done < len) {
 		u64 n = len - done < sizeof(chunk) ? len - done : sizeof(chunk);
-		for (u64 i = 0; i < n; i++) {
-			rnd_state = rnd_state * 6364136223846793005ull + 1442695040888963407ull;
-			chunk[i] = (u8)(rnd_state >> 33);
-		}
+		lx_random(chunk, n);
 		if (!copy_out(p, buf + done, chunk, n))
 			return done ? (s64)done : -EFAULT;
 		done += n;
@@ -246,13 +147,11 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 {
 	u64 nr = regs[L4_EXC_RAX], a0 = regs[L4_EXC_RDI], a1 = regs[L4_EXC_RSI], a2 = regs[L4_EXC_RDX];
 	u64 a3 = regs[L4_EXC_R10], a4 = regs[L4_EXC_R8], a5 = regs[L4_EXC_R9];
+	const u64 args[6] = { a0, a1, a2, a3, a4, a5 };
+	s64 r;
+	if (fs_syscall(p, nr, args, &r))
+		return r; /* files: fs.c */
 	switch (nr) {
-	case SYS_read: return sys_read(p, a0, a1, a2);
-	case SYS_write: return sys_write(p, a0, a1, a2);
-	case SYS_readv: return sys_iov(p, a0, a1, a2, false);
-	case SYS_writev: return sys_iov(p, a0, a1, a2, true);
-	case SYS_close: return sys_close(p, a0);
-	case SYS_ioctl: return sys_ioctl(p, a0, a1, a2);
 	case SYS_brk: return sys_brk(p, a0);
 	case SYS_mmap: return sys_mmap(p, a0, a1, a2, a3, a4, a5);
 	case SYS_munmap: return sys_munmap(p, a0, a1);
@@ -296,9 +195,6 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_sched_yield: return 0;
 	case SYS_getrandom: return sys_getrandom(p, a0, a1);
 	case SYS_prlimit64: return sys_prlimit64(p, a0, a1, a2, a3);
-	case SYS_readlink:
-	case SYS_readlinkat: return -ENOENT; /* no file system yet */
-	case SYS_fstat: return -ENOSYS;
 	case SYS_futex: return -ENOSYS;
 	}
 	log_unknown(p, nr);
