@@ -3,6 +3,8 @@
 #   make test    host unit tests, then the kernel tests booted in QEMU
 #   make bench   IPC benchmarks under -icount shift=0 (instruction counts)
 #   make gdb     boot halted, with QEMU's gdb stub, and attach gdb
+#   make fuzz    a long run of the system-call fuzzer: FUZZ_CALLS calls (default
+#                5,000,000), seed FUZZ_SEED (default: random from the host, printed)
 # Options: ACCEL=kvm (only with real VT-x/AMD-V), NDEBUG=1, TIMEOUT=seconds.
 
 B := build
@@ -33,7 +35,7 @@ LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
 LINUX_BENCHES := $(patsubst bench/linux/%.c,%,$(wildcard bench/linux/*.c))
 LINUX_BINS := $(foreach t,$(LINUX_TESTS) $(LINUX_BENCHES),$(B)/lx/$(t)-glibc $(B)/lx/$(t)-musl)
 
-.PHONY: all run test bench gdb clean deps host-test kernel-test
+.PHONY: all run test bench fuzz gdb clean deps host-test kernel-test
 all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(LINUX_BINS) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
 
 deps:
@@ -130,7 +132,8 @@ test: all $(B)/host-tests
 	KERNEL=$(B)/kernel-nofp.bin tools/qemu.sh test > $(B)/kernel-test-nofp.log 2>&1 || true
 	KERNEL=$(B)/kernel-release.bin tools/qemu.sh test > $(B)/kernel-test-release.log 2>&1 || true
 	tools/qemu.sh panictest > $(B)/panic-test.log 2>&1 || true
-	@tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log $(B)/kernel-test-nofp.log \
+	tools/lxtest.sh > $(B)/lxtest.log 2>&1 || true
+	@LXTEST_LOG=$(B)/lxtest.log tools/summary.sh $(B)/host-test.log $(B)/kernel-test.log $(B)/panic-test.log $(B)/kernel-test-nofp.log \
 		$(B)/kernel-test-release.log
 
 kernel-test: all
@@ -139,6 +142,15 @@ kernel-test: all
 bench: all
 	KERNEL=$(B)/kernel-release.bin tools/qemu.sh bench
 	@KERNEL=$(B)/kernel-nofp.bin BENCH_CFG=bench-slow.cfg tools/qemu.sh bench | grep '^BENCH'
+
+# tests/kernel/t_fuzz.c with tools/fuzz.cfg, on the normal kernel (KERNEL=
+# for another); the log is build/fuzz.log, the summary lines go to the
+# terminal.  Fails on a failed check, a panic or a time-out (TIMEOUT,
+# default 1800 s here).
+fuzz: all
+	@tools/qemu.sh fuzz > $(B)/fuzz.log 2>&1; rc=$$?; \
+	grep -a -E '^(fuzz: |# t_fuzz|# fuzz|# reproduce|ok |not ok |root: all done|HARNESS)|PANIC' $(B)/fuzz.log; \
+	echo "fuzz: log in $(B)/fuzz.log"; exit $$rc
 
 gdb: all
 	tools/qemu.sh gdb

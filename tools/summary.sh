@@ -70,6 +70,15 @@ for k in $more_kern; do
 	if console_lines "$k"; then passed=$((passed + 1)); else echo "not ok - console output in $k"; failed=$((failed + 1)); fi
 done
 
+# Busybox on the Linux server (tools/lxtest.sh), if its log is there.
+lxtest=${LXTEST_LOG:-}
+if [ -n "$lxtest" ]; then
+	lp=$(sed -n 's/^lxtest: \([0-9]*\) passed, \([0-9]*\) failed$/\1/p' "$lxtest" 2>/dev/null | tail -1)
+	lf=$(sed -n 's/^lxtest: \([0-9]*\) passed, \([0-9]*\) failed$/\2/p' "$lxtest" 2>/dev/null | tail -1)
+	if [ -z "$lp" ]; then echo "the busybox tests did not finish"; tail -20 "$lxtest"; failed=$((failed + 1)); else
+		passed=$((passed + lp)); failed=$((failed + lf)); sed -n '/^not ok /,/^[^#]/p' "$lxtest" | grep -v '^ok '; fi
+fi
+
 # A deliberate panic (boot option selftest=panic) must print the reason, the
 # registers and a symbolized backtrace before QEMU stops (code 63).
 if [ -n "$panictest" ]; then

@@ -8,6 +8,7 @@
  * its exit status when no process is left.
  */
 #include "linux.h"
+#include "vfs.h"
 
 #define SIGILL 4
 #define SIGFPE 8
@@ -16,6 +17,31 @@
 /* Boot modules come from the root task, read-only at their physical
  * addresses, so that every Linux server of a boot can read them. */
 static const u8 *module(const char *name, u64 *size) { return l4_module(name, size); }
+
+/* PROGRAM in the root file system: a path, or a name looked up in the
+ * PATH the first process gets; its absolute path goes to *path.  Only a
+ * file still as the initramfs had it can be run (its bytes are in one
+ * piece). */
+static const u8 *program_file(const char *name, char *path, u64 *size)
+{
+	static const char *const dirs[] = { "", "/bin/", "/sbin/", "/usr/bin/", "/usr/sbin/" };
+	bool has_slash = false;
+	for (const char *c = name; *c; c++)
+		has_slash |= *c == '/';
+	for (unsigned i = 0; i < ARRAY_SIZE(dirs); i++) {
+		if ((i == 0) != has_slash || strlen(dirs[i]) + strlen(name) >= 64)
+			continue;
+		usize d = strlen(dirs[i]);
+		memcpy(path, dirs[i], d);
+		memcpy(path + d, name, strlen(name) + 1);
+		struct walk w;
+		if (vfs_walk(vfs_root, path, W_FOLLOW, &w) || !w.ino || (w.ino->mode & S_IFMT) != S_IFREG)
+			continue;
+		*size = w.ino->size;
+		return file_bytes(w.ino);
+	}
+	return NULL;
+}
 
 /* The exception message's words: MR1..MR7 came in registers, the rest in
  * the UTCB. */
@@ -115,12 +141,18 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	u64 size;
-	const u8 *image = module(argv[1], &size);
+	char path[64];
+	const u8 *image = cpio ? program_file(argv[1], path, &size) : NULL;
+	if (!image && (image = module(argv[1], &size)) != NULL) {
+		path[0] = '/'; /* a boot module: named as if it were in / */
+		memcpy(path + 1, argv[1], strlen(argv[1]) < 62 ? strlen(argv[1]) + 1 : 63);
+		path[63] = 0;
+	}
 	if (!image) {
-		printf("linux: no boot module %s\n", argv[1]);
+		printf("linux: no program %s (in the root file system or as a boot module)\n", argv[1]);
 		return 2;
 	}
-	if (!proc_start(image, size, argv[1], argc - 1, (const char *const *)argv + 1)) {
+	if (!proc_start(image, size, path, argc - 1, (const char *const *)argv + 1)) {
 		printf("linux: cannot start %s\n", argv[1]);
 		return 2;
 	}

@@ -1,0 +1,52 @@
+#!/bin/bash
+# Busybox applets on the Linux server, checked against the same binary on
+# the host: every command line of tests/linux/applets.list runs in one
+# boot (one `run linux.elf` each, from a fresh root file system holding the
+# files of tests/linux/applets plus big.txt, about 1 MiB, and tree.tar),
+# and its output must equal the host's for the same command in a copy of
+# those files.  `ls -l` dates are left out (the server's clock starts at
+# boot).  Prints "ok N - ..." / "not ok N - ..." lines and a summary line
+# "lxtest: N passed, N failed"; exits 1 if any failed.
+set -u
+cd "$(dirname "$0")/.."
+B=${B:-build}
+list=tests/linux/applets.list
+work="$B/lxtest"
+rm -rf "$work" && mkdir -p "$work/root"
+cp -a tests/linux/applets/. "$work/root/"
+seq 1 150000 >"$work/root/big.txt"
+(cd "$work/root" && tar -cf tree.tar tree)
+tools/mkinitramfs.sh "$work/initramfs.cpio" "$work/root" || exit 2
+mapfile -t cmds < <(grep -v '^#' "$list" | grep -v '^$')
+{
+	echo "devices irq=4 io=0x3f8/3"
+	echo "console uart.elf"
+	echo "module lxtest/initramfs.cpio"
+	for c in "${cmds[@]}"; do echo "run linux.elf --initramfs initramfs.cpio busybox $c"; done
+	echo "poweroff"
+} >"$B/lxtest.cfg"
+CFG=lxtest.cfg TIMEOUT=${TIMEOUT:-300} tools/qemu.sh boot </dev/null >"$work/serial.log" 2>&1
+normalise() { sed -E 's/^([-dlrwxst]{10} +[0-9]+ +[^ ]+ +[^ ]+ +[0-9]+) +[A-Z][a-z]{2} +[0-9]+ +[0-9:]+ /\1 DATE /'; }
+# the outputs of the runs, in order: between each "root: run linux.elf" and its exit line
+tr -d '\r' <"$work/serial.log" | awk -v dir="$work" '
+	/^root: run linux\.elf / { n++; on = 1; out = sprintf("%s/out.%d", dir, n); printf "" > out; next }
+	/^(not )?ok - linux\.elf exited with status / { on = 0; st = $NF; print st > sprintf("%s/status.%d", dir, n); next }
+	on && !/^linux: / { print >> out }'
+passed=0
+failed=0
+for i in "${!cmds[@]}"; do
+	n=$((i + 1))
+	c=${cmds[$i]}
+	want=$( (cd "$work/root" && cp -a . ../ref.$n && cd ../ref.$n && /bin/busybox $c </dev/null 2>&1; echo "status $?") | normalise)
+	got=$( (cat "$work/out.$n" 2>/dev/null; echo "status $(cat "$work/status.$n" 2>/dev/null)") | normalise)
+	if [ "$want" = "$got" ]; then
+		echo "ok $n - busybox $c"
+		passed=$((passed + 1))
+	else
+		echo "not ok $n - busybox $c"
+		diff <(echo "$want") <(echo "$got") | head -10 | sed 's/^/#   /'
+		failed=$((failed + 1))
+	fi
+done
+echo "lxtest: $passed passed, $failed failed"
+[ "$failed" = 0 ]
