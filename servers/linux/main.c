@@ -43,25 +43,22 @@ static const u8 *program_file(const char *name, char *path, u64 *size)
 	return NULL;
 }
 
-/* The exception message's words: MR1..MR7 came in registers, the rest in
- * the UTCB. */
-static void exc_words(const struct l4_msg *m, u64 *w)
+/* The exception message's words, in place: MR8..MR23 are in the UTCB
+ * already, MR1..MR7 came in registers and join them there. */
+static u64 *exc_words(const struct l4_msg *m)
 {
-	struct l4_utcb *u = l4_utcb();
-	for (unsigned i = 1; i <= L4_EXC_WORDS; i++)
-		w[i] = i < L4_MR_REGS ? m->mr[i] : u->mr[i];
+	u64 *w = l4_utcb()->mr;
+	for (unsigned i = 1; i < L4_MR_REGS; i++)
+		w[i] = m->mr[i];
+	return w;
 }
 
+/* The reply that sets the whole state w (the UTCB's words). */
 static void reply_state(struct l4_msg *m, const u64 *w)
 {
-	struct l4_utcb *u = l4_utcb();
 	m->mr[0] = L4_TAG_MAKE(0, L4_EXC_WORDS, 0);
-	for (unsigned i = 1; i <= L4_EXC_WORDS; i++) {
-		if (i < L4_MR_REGS)
-			m->mr[i] = w[i];
-		else
-			u->mr[i] = w[i];
-	}
+	for (unsigned i = 1; i < L4_MR_REGS; i++)
+		m->mr[i] = w[i];
 }
 
 static int signal_of(u64 vector)
@@ -95,8 +92,7 @@ static bool serve(struct l4_msg *m, u64 tag, l4_tid_t from)
 	}
 	if (label != L4_LABEL_EXCEPTION || L4_TAG_U(tag) < L4_EXC_WORDS)
 		return false;
-	u64 w[L4_EXC_WORDS + 1];
-	exc_words(m, w);
+	u64 *w = exc_words(m);
 	if (w[L4_EXC_VECTOR] != L4_EXC_SYSCALL) {
 		killed(p, signal_of(w[L4_EXC_VECTOR]), "exception", w[L4_EXC_ADDR], w[L4_EXC_RIP]);
 		return false;

@@ -35,12 +35,13 @@ static int next_pid = 1;
 #define AT_RANDOM 25
 #define AT_EXECFN 31
 
+/* Processes by the number of their thread (the ID's number field). */
+static struct proc *by_thread[L4_MAX_THREADS];
+
 struct proc *proc_by_thread(l4_tid_t t)
 {
-	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].used && procs[i].tid == t)
-			return &procs[i];
-	return NULL;
+	struct proc *p = L4_TID_NUMBER(t) < L4_MAX_THREADS ? by_thread[L4_TID_NUMBER(t)] : NULL;
+	return p && p->used && p->tid == t ? p : NULL;
 }
 
 static struct proc *proc_new(void)
@@ -166,6 +167,7 @@ struct proc *proc_start(const u8 *image, u64 size, const char *name, int argc, c
 		p->used = false;
 		return NULL;
 	}
+	by_thread[L4_TID_NUMBER(p->tid)] = p;
 	l4_start_thread(p->tid, entry, sp);
 	return p;
 }
