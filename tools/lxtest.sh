@@ -5,7 +5,9 @@
 # files of tests/linux/applets plus big.txt, about 1 MiB, and tree.tar),
 # and its output must equal the host's for the same command in a copy of
 # those files.  `ls -l` dates are left out (the server's clock starts at
-# boot).  Prints "ok N - ..." / "not ok N - ..." lines and a summary line
+# boot).  A line "=STATUS PROGRAM ARGS" instead runs PROGRAM (a boot module
+# from build/lx) and expects only that exit status.  Prints "ok N - ..." /
+# "not ok N - ..." lines and a summary line
 # "lxtest: N passed, N failed"; exits 1 if any failed.
 set -u
 cd "$(dirname "$0")/.."
@@ -22,7 +24,12 @@ mapfile -t cmds < <(grep -v '^#' "$list" | grep -v '^$')
 	echo "devices irq=4 io=0x3f8/3"
 	echo "console uart.elf"
 	echo "module lxtest/initramfs.cpio"
-	for c in "${cmds[@]}"; do echo "run linux.elf --initramfs initramfs.cpio busybox $c"; done
+	for c in "${cmds[@]}"; do
+		case "$c" in
+		=*) set -- ${c#=}; shift; echo "module lx/$1"; echo "run linux.elf --initramfs initramfs.cpio $*" ;;
+		*) echo "run linux.elf --initramfs initramfs.cpio busybox $c" ;;
+		esac
+	done
 	echo "poweroff"
 } >"$B/lxtest.cfg"
 CFG=lxtest.cfg TIMEOUT=${TIMEOUT:-300} tools/qemu.sh boot </dev/null >"$work/serial.log" 2>&1
@@ -37,6 +44,14 @@ failed=0
 for i in "${!cmds[@]}"; do
 	n=$((i + 1))
 	c=${cmds[$i]}
+	case "$c" in
+	=*)
+		set -- ${c#=}
+		st=$(cat "$work/status.$n" 2>/dev/null)
+		if [ "$st" = "$1" ]; then echo "ok $n - $2 ends with status $1"; passed=$((passed + 1))
+		else echo "not ok $n - $2 ends with status $1 (got '$st')"; failed=$((failed + 1)); fi
+		continue ;;
+	esac
 	want=$( (cd "$work/root" && cp -a . ../ref.$n && cd ../ref.$n && /bin/busybox $c </dev/null 2>&1; echo "status $?") | normalise)
 	got=$( (cat "$work/out.$n" 2>/dev/null; echo "status $(cat "$work/status.$n" 2>/dev/null)") | normalise)
 	if [ "$want" = "$got" ]; then
