@@ -36,7 +36,7 @@ LINUX_BENCHES := $(patsubst bench/linux/%.c,%,$(wildcard bench/linux/*.c))
 LINUX_BINS := $(foreach t,$(LINUX_TESTS) $(LINUX_BENCHES),$(B)/lx/$(t)-glibc $(B)/lx/$(t)-musl)
 
 .PHONY: all run test bench fuzz gdb clean deps host-test kernel-test
-all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(LINUX_BINS) $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
+all: $(B)/kernel.bin $(B)/kernel-nofp.bin $(B)/kernel-release.bin $(foreach p,$(PROGRAMS),$(B)/$(p).elf) $(LINUX_BINS) $(B)/lx/initramfs.cpio $(B)/run.cfg $(B)/test.cfg $(B)/bench.cfg $(B)/bench-slow.cfg
 
 deps:
 	@tools/deps.sh
@@ -104,6 +104,9 @@ $(B)/lx/%-musl: $(1)/%.c | deps
 	@mkdir -p $$(dir $$@)
 	musl-gcc -static -O2 -Wall -Werror -o $$@ $$<
 endef
+# The Linux server's root file system for make run: busybox and /init.
+$(B)/lx/initramfs.cpio: tools/mkinitramfs.sh tools/init.sh | deps
+	tools/mkinitramfs.sh $@
 $(eval $(call linux_program,tests/linux))
 $(eval $(call linux_program,bench/linux))
 $(foreach t,$(TESTS),$(eval $(call user_program,$(t),$(B)/u/tests/kernel/$(t).o)))
