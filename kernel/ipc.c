@@ -93,6 +93,8 @@ static enum l4_ipc_error map_item(struct tcb *src, struct tcb *dst, u64 w0, l4_f
 		return L4_IPC_OVERFLOW;
 	if (L4_IS_IO_FPAGE(fp))
 		return io_map(src->space, dst->space, fp, win, (w0 & 0xf) == L4_ITEM_GRANT);
+	if (L4_IS_IO_FPAGE(win))
+		return L4_IPC_MAPFAIL; /* a window of ports takes no memory */
 	unsigned slog = L4_FPAGE_LOG2(fp), wlog = L4_FPAGE_LOG2(win);
 	if (wlog > USER_SPACE_LOG2)
 		wlog = USER_SPACE_LOG2;
@@ -374,6 +376,7 @@ static void fault_later(struct tcb *t, const struct xfer_miss *miss, bool recv_p
 	t->xfer_addr = miss->addr;
 	t->xfer_access = miss->access;
 	t->xfer_partner = cur->tid;
+	t->xfer_partner_seq = cur->send_seq;
 	t->flags |= TF_XFER_FAULT | (recv_phase ? TF_XFER_RECV : 0) | (fail_after ? TF_XFER_FAIL : 0);
 	sched_make_ready(t);
 }
@@ -389,8 +392,9 @@ static bool xfer_fault_pending(struct tcb *t)
 		return true;
 	fail(t, e == L4_IPC_OK ? L4_IPC_XFER : e, recv_phase);
 	struct tcb *p = tcb_lookup(t->xfer_partner);
-	if (recv_phase && p && p->state == TS_SEND && p->partner == t) {
-		/* the sender that waits for us to take its message: it fails too */
+	if (recv_phase && p && p->state == TS_SEND && p->partner == t && p->send_seq == t->xfer_partner_seq) {
+		/* the sender that waits for us to take its message (that same
+		 * message: not one it sent after that one timed out): it fails too */
 		sendq_remove(t, p);
 		fail(p, L4_IPC_XFER, false);
 		sched_make_ready(p);
@@ -594,6 +598,8 @@ void ipc(struct tcb *cur, l4_tid_t to, l4_tid_t from, u64 timeouts)
 	}
 	cur->msg[0] &= ~(L4_TAG_ERROR | L4_TAG_RECV_PHASE);
 	u32 own = cur->flags & TF_KERNEL_MSG ? 0 : TF_IPC_ACTIVE; /* a fault's IPC is inside another */
+	if (to != L4_NILTHREAD)
+		cur->send_seq++;
 	cur->flags = (cur->flags & ~(own ? TF_CANCEL_PENDING : 0)) | own;
 	bool go_on = to == L4_NILTHREAD || send_phase(cur, to, from, timeouts, &woken);
 	if (go_on && from != L4_NILTHREAD)

@@ -240,8 +240,10 @@ static u64 sys_unmap(struct frame *f)
 		if (f->rsi & ~(u64)L4_UNMAP_SELF)
 			return ERR(L4_EINVAL);
 		int e = io_unmap(current->space, fp, f->rsi & L4_UNMAP_SELF);
+		if (e)
+			return ERR(e);
 		f->rdi = 0; /* ports have no access bits */
-		return e ? ERR(e) : 0;
+		return 0;
 	}
 	if (log2 < 12 || log2 > 47 || (f->rsi & ~(u64)L4_UNMAP_SELF))
 		return ERR(L4_EINVAL);

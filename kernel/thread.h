@@ -77,6 +77,8 @@ struct tcb {
 	u64 timeout_at;          /* TSC deadline of the blocked phase, 0: none */
 	u64 xfer_addr;           /* TF_XFER_FAULT: the page to fault in */
 	l4_tid_t xfer_partner;   /* ... for the IPC with this thread */
+	u32 xfer_partner_seq;    /* ... that IPC: its send_seq then */
+	u32 send_seq;            /* counts this thread's IPCs with a send phase */
 	unsigned xfer_access;
 	struct tcb *tq_next, *tq_prev; /* the list of threads with a deadline */
 

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one place QEMU is started, for run, test, bench and gdb.
-#   tools/qemu.sh run|test|bench|gdb|panictest|boot
+#   tools/qemu.sh run|test|bench|fuzz|gdb|panictest|boot
 # QEMU runs under TCG (-accel tcg -cpu max).  ACCEL=kvm opts into KVM, for
 # machines with real VT-x/AMD-V only: a software hypervisor posing as
 # /dev/kvm (PVM) breaks user-mode SYSCALL in the guest.
@@ -8,6 +8,7 @@ set -u
 mode=${1:-run}
 B=${B:-build}
 ACCEL=${ACCEL:-tcg}
+[ "$mode" = fuzz ] && TIMEOUT=${TIMEOUT:-1800} # make fuzz: a long run
 TIMEOUT=${TIMEOUT:-180}
 cd "$(dirname "$0")/.."
 CONSOLE_INPUT=uart-input-test-0123456789 # tests/kernel/t_console.c reads it
@@ -85,6 +86,17 @@ bench)
 		-append "panic=exit" -initrd "$(modules ${BENCH_CFG:-bench.cfg})" </dev/null
 	exit_status $?
 	;;
+fuzz)
+	# tools/fuzz.cfg with the number of calls and a seed from the host
+	# (random unless FUZZ_SEED is given) put in: one long run of t_fuzz.
+	calls=${FUZZ_CALLS:-5000000}
+	seed=${FUZZ_SEED:-$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}
+	echo "fuzz: $calls calls, seed $seed (again with: make fuzz FUZZ_SEED=$seed FUZZ_CALLS=$calls)"
+	sed -e "s/@CALLS@/$calls/g" -e "s/@SEED@/$seed/g" tools/fuzz.cfg >"$B/fuzz.cfg" || exit 1
+	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
+		-append "panic=exit" -initrd "$(modules fuzz.cfg)" </dev/null
+	exit_status $?
+	;;
 gdb)
 	port=$((1234 + $(id -u) % 1000))
 	"${base[@]}" -serial file:$B/gdb-serial.log -S -gdb tcp::$port -initrd "$(modules run.cfg)" &
@@ -94,7 +106,7 @@ gdb)
 	kill $qpid 2>/dev/null
 	;;
 *)
-	echo "usage: $0 run|test|bench|gdb" >&2
+	echo "usage: $0 run|test|bench|fuzz|gdb|panictest|boot" >&2
 	exit 2
 	;;
 esac
