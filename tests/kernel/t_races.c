@@ -6,7 +6,9 @@
  *    the kernel built without the fast path poisons freed pages, so a use
  *    after free crashes it there);
  *  - a cancel that arrives while a thread is between two steps of a retry
- *    ends its IPC with CANCELLED.
+ *    ends its IPC with CANCELLED;
+ *  - a receiver whose buffer fault for a sender's string fails makes only
+ *    that send fail, not a later one of the same sender (found by t_fuzz).
  */
 #include "util.h"
 
@@ -16,7 +18,7 @@ static u8 x_src[4096] __attribute__((aligned(4096)));
 static test_stack_t stacks[10];
 static volatile l4_tid_t main_tid, pager_tid, srv_tid, d_tid, x_tid, p_tid, t_tid;
 static volatile u64 x_result = 0x1234, t_result = 1, hold_addr;
-static volatile int armed;
+static volatile int armed, refuse_held;
 
 static void sleep_ms(u64 ms)
 {
@@ -55,8 +57,13 @@ static void hold_pager(u64 arg)
 			l4_send(main_tid, &n);
 			l4_receive(main_tid, &n);
 		}
-		l4_touch(addr, label & L4_W);
-		l4_map_msg(&m, addr, L4_FPAGE(addr, 12, L4_RWX), false);
+		bool refuse = refuse_held && addr == hold_addr;
+		if (refuse) {
+			m.mr[0] = L4_TAG_MAKE(0, 0, 0); /* no mapping: the fault fails */
+		} else {
+			l4_touch(addr, label & L4_W);
+			l4_map_msg(&m, addr, L4_FPAGE(addr, 12, L4_RWX), false);
+		}
 		tag = l4_reply_wait(from, &m, &from);
 	}
 }
@@ -192,11 +199,89 @@ static void test_lost_cancel(bool let_pager_reply)
 	l4_delete_thread(p_tid);
 }
 
+/* ---- a failed buffer fault fails only the send it was for ---------------------
+ * R waits with its buffer at a page the pager holds and then refuses; S
+ * sends it a string with a 1 ms timeout (R must fault first: S waits, and
+ * times out), then a plain word with a longer one.  When R's fault fails,
+ * R's receive fails with XFER; S's second send must not. */
+
+static u8 refused_buf[4096] __attribute__((aligned(4096)));
+static volatile u64 r_first = 1, r_second = 1, s_first = 1, s_second = 1;
+static volatile int s_first_done;
+
+static void receiver_r(u64 arg)
+{
+	(void)arg;
+	struct l4_utcb *u = l4_utcb();
+	struct l4_msg m;
+	u->buf_count = 1;
+	u->buf[0].addr = (u64)refused_buf;
+	u->buf[0].len = 4096;
+	l4_receive(main_tid, &m); /* go */
+	r_first = l4_wait(&m, NULL);
+	r_second = l4_ipc(L4_NILTHREAD, L4_ANYTHREAD, L4_TIMEOUTS(0, 1000000), &m, NULL);
+	for (;;)
+		l4_receive(main_tid, &m);
+}
+
+static void sender_s(u64 arg)
+{
+	(void)arg;
+	struct l4_msg m;
+	l4_touch((u64)x_src, false);
+	/* the pager will be busy holding R's fault: fault in what we write now */
+	l4_touch((u64)&s_first, true);
+	l4_touch((u64)&s_second, true);
+	l4_touch((u64)&s_first_done, true);
+	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
+	m.mr[1] = L4_STRING_ITEM(16);
+	m.mr[2] = (u64)x_src;
+	s_first = l4_ipc(t_tid, L4_NILTHREAD, L4_TIMEOUTS(1000, 0), &m, NULL);
+	s_first_done = 1;
+	m.mr[0] = L4_TAG_MAKE(7, 1, 0);
+	m.mr[1] = 77;
+	s_second = l4_ipc(t_tid, L4_NILTHREAD, L4_TIMEOUTS(200000, 0), &m, NULL);
+	for (;;)
+		l4_receive(main_tid, &m);
+}
+
+static void test_failed_fault_fails_only_its_send(void)
+{
+	armed = 0;
+	refuse_held = 1;
+	hold_addr = (u64)refused_buf;
+	p_tid = l4_spawn_thread(hold_pager, 0, stacks[8], STACK_SIZE);
+	t_tid = l4_spawn_task(p_tid, receiver_r, 0, stacks[9], STACK_SIZE);
+	wait_state(t_tid, L4_EXREG_STATE_RECEIVING);
+	armed = 1;
+	struct l4_msg m = { { L4_TAG_MAKE(4, 0, 0) } };
+	l4_send(t_tid, &m);
+	yield_n(3);
+	x_tid = l4_spawn_task(p_tid, sender_s, 0, stacks[7], STACK_SIZE);
+	u64 tag = l4_receive(p_tid, &m); /* R is faulting its buffer in, held */
+	CHECK(!l4_ipc_failed(tag), "R faults its buffer in for S's string");
+	for (int i = 0; i < 100 && !s_first_done; i++)
+		sleep_ms(1);
+	CHECK(s_first_done && ipc_error(s_first, L4_IPC_TIMEOUT, false), "S's string send times out meanwhile (%llx)",
+	      s_first);
+	CHECK(wait_state(x_tid, L4_EXREG_STATE_SENDING), "S waits to send a plain word");
+	l4_send(p_tid, &m); /* the pager refuses: R's fault fails */
+	sleep_ms(20);
+	CHECK(ipc_error(r_first, L4_IPC_XFER, true), "R's receive fails with XFER (%llx)", r_first);
+	CHECK(!l4_ipc_failed(s_second) && !l4_ipc_failed(r_second) && L4_TAG_LABEL(r_second) == 7,
+	      "S's later send is not failed with it: R gets the word (S %llx, R %llx)", s_second, r_second);
+	refuse_held = 0;
+	l4_delete_task(t_tid);
+	l4_delete_task(x_tid);
+	l4_delete_thread(p_tid);
+}
+
 int main(void)
 {
 	main_tid = l4_myself();
 	test_woken_thread_deleted();
 	test_lost_cancel(false);
 	test_lost_cancel(true);
+	test_failed_fault_fails_only_its_send();
 	return t_done("t_races");
 }
