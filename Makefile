@@ -97,10 +97,10 @@ $(eval $(call user_program,linux,$(patsubst %.c,$(B)/u/%.o,$(wildcard servers/li
 
 # Unmodified Linux programs: static, for the Linux server to run.
 define linux_program # $(1): source directory
-$(B)/lx/%-glibc: $(1)/%.c | deps
+$(B)/lx/%-glibc: $(1)/%.c $(wildcard $(1)/*.h) | deps
 	@mkdir -p $$(dir $$@)
 	gcc -static -O2 -Wall -Werror -o $$@ $$<
-$(B)/lx/%-musl: $(1)/%.c | deps
+$(B)/lx/%-musl: $(1)/%.c $(wildcard $(1)/*.h) | deps
 	@mkdir -p $$(dir $$@)
 	musl-gcc -static -O2 -Wall -Werror -o $$@ $$<
 endef

@@ -30,20 +30,7 @@
 #define SYS_close_range 436
 #endif
 
-static int checks, failures;
-
-static void check(int ok, const char *fmt, ...)
-{
-	va_list ap;
-	printf("%s %d - ", ok ? "ok" : "not ok", ++checks);
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-	printf("\n");
-	fflush(stdout);
-	if (!ok)
-		failures++;
-}
+#include "check.h"
 
 /* A call that must fail with errno e. */
 #define FAILS(call, e, what)                                                                          \
