@@ -43,6 +43,8 @@ static __attribute__((noinline)) struct frame *exception_reply(struct frame *f, 
 {
 	if ((dst->flags & (TF_HALTED | TF_EXC_WAIT)) != TF_EXC_WAIT || L4_TAG_U(tag) != 1)
 		return NULL;
+	if (dst->wait_from != cur->tid || !sched_may_run_directly(dst))
+		return NULL; /* only its handler answers; a higher priority runs first */
 	struct frame *df = TCB_FRAME(dst);
 	df->rax = f->mr[1]; /* its registers are its own: only RAX changes */
 	dst->flags &= ~(TF_KERNEL_MSG | TF_EXC_WAIT);
@@ -136,6 +138,8 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_exception
 	/* ---- from here on the exception IPC happens ---- */
 	if (cur->flags & TF_FPU_OWNER)
 		fpu_trap_next();
+	if (cur->flags & TF_IO)
+		io_unload(); /* the TSS holds only the running task's ports */
 	struct frame *hf = TCB_FRAME(h);
 	u64 *mr = h->utcb->mr;
 	hf->mr[0] = L4_TAG_MAKE(L4_LABEL_EXCEPTION, L4_EXC_WORDS, 0);

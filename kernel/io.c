@@ -22,6 +22,7 @@
 struct io_map {
 	u32 port, count;     /* count 0: free slot */
 	struct space *from;  /* who mapped them (NULL: given at boot) */
+	u64 round;           /* the last revocation round that took ports from it */
 };
 
 struct io_perm {
@@ -131,7 +132,7 @@ static bool record_map(struct io_perm *io, u32 port, u32 count, struct space *fr
 	}
 	if (!free)
 		return false;
-	*free = (struct io_map){ port, count, from };
+	*free = (struct io_map){ port, count, from, 0 };
 	return true;
 }
 
@@ -166,8 +167,10 @@ enum l4_ipc_error io_map(struct space *src, struct space *dst, l4_fpage_t fp, l4
 }
 
 /* Take [port, port + count) from every task that got ports in it from a
- * task this round has reached, starting with s.  Rounds repeat until none
- * reaches a new task, so no recursion and no deep stack. */
+ * task this revocation has reached, starting with s.  Passes over all
+ * records repeat until one takes nothing new (each record is taken from
+ * at most once), so no recursion and no deep stack; a task reached late
+ * still has all its records looked at. */
 static void revoke(struct space *s, u32 port, u32 count)
 {
 	u64 round = ++revoke_round;
@@ -175,13 +178,14 @@ static void revoke(struct space *s, u32 port, u32 count)
 	for (bool more = true; more;) {
 		more = false;
 		for (struct space *t = all_spaces; t; t = t->next_space) {
-			if (!t->io || t->io->mark == round)
+			if (!t->io || t == s)
 				continue;
 			for (unsigned i = 0; i < IO_MAX_MAPS; i++) {
 				struct io_map *m = &t->io->maps[i];
-				if (!m->count || !m->from || !m->from->io || m->from->io->mark != round ||
-				    m->port >= port + count || port >= m->port + m->count)
+				if (!m->count || m->round == round || !m->from || !m->from->io ||
+				    m->from->io->mark != round || m->port >= port + count || port >= m->port + m->count)
 					continue;
+				m->round = round;
 				u32 lo = m->port > port ? m->port : port;
 				u32 hi = m->port + m->count < port + count ? m->port + m->count : port + count;
 				set_ports(t->io, lo, hi - lo, false);

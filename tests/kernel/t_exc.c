@@ -345,6 +345,65 @@ static void test_alien(void)
 	stop_it = false;
 }
 
+/* Only its handler answers an alien thread's system call: a one-word
+ * "reply" from another thread, the form the exception fast path takes
+ * back, must not reach it. */
+static volatile l4_tid_t held_from;
+
+static void holding_handler(u64 arg)
+{
+	(void)arg;
+	struct l4_msg m;
+	l4_tid_t from;
+	l4_wait(&m, &from);
+	held_from = from;
+	l4_receive(main_tid, &m); /* go */
+	m.mr[0] = L4_TAG_MAKE(0, 1, 0);
+	m.mr[1] = 4321;
+	l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
+	for (;;)
+		l4_receive(main_tid, &m);
+}
+
+static volatile u64 forge_tag;
+
+/* Calls the alien thread as if it were its handler: a one-word message
+ * with a zero send timeout and the receive a reply would need. */
+static void forger(u64 t)
+{
+	struct l4_msg m = { { L4_TAG_MAKE(0, 1, 0), 666 } };
+	forge_tag = l4_ipc(t, t, L4_TIMEOUTS(0, L4_TIMEOUT_NEVER), &m, NULL);
+	for (;;)
+		l4_receive(main_tid, &m);
+}
+
+static void test_only_the_handler_answers(void)
+{
+	resumed = 0;
+	after_rax = 0;
+	held_from = L4_NILTHREAD;
+	l4_tid_t h = l4_spawn_thread(holding_handler, 0, stacks[2], STACK_SIZE);
+	yield_n(2);
+	l4_tid_t t;
+	memset(stacks[1], 0, STACK_SIZE);
+	l4_create_thread_ex(main_tid, l4_parent, L4_TC_ALIEN, h, &t);
+	l4_start_fn(t, alien_syscall, 0, stacks[1], STACK_SIZE);
+	yield_n(4);
+	CHECK(held_from == t && thread_in_state(t, L4_EXREG_STATE_RECEIVING), "the alien thread waits for its handler");
+	forge_tag = 1;
+	l4_tid_t x = l4_spawn_thread(forger, t, stacks[3], STACK_SIZE);
+	yield_n(4);
+	CHECK(ipc_error(forge_tag, L4_IPC_TIMEOUT, false) && !resumed,
+	      "another thread's one-word reply does not reach it (%llx, rax %llu)", forge_tag, after_rax);
+	l4_delete_thread(x);
+	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 0) } };
+	l4_send(h, &m);
+	yield_n(4);
+	CHECK(resumed && after_rax == 4321, "its handler's does (rax %llu)", after_rax);
+	l4_delete_thread(t);
+	l4_delete_thread(h);
+}
+
 static volatile u64 landed;
 static u8 landing_stack[4096] __attribute__((aligned(16)));
 
@@ -378,6 +437,7 @@ int main(void)
 	test_exception_kinds();
 	test_page_fault_without_pager();
 	test_alien();
+	test_only_the_handler_answers();
 	test_redirect();
 	l4_delete_thread(handler_tid);
 	return t_done("t_exc");
