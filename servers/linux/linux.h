@@ -53,6 +53,7 @@
 u64 page_alloc(void); /* a zeroed page (its address is its physical one), or 0 */
 void page_free(u64 page);
 u64 pages_in_use(void);
+u64 ram_bytes(void); /* all RAM the KIP describes as free at boot */
 
 /* ---- processes -------------------------------------------------------------- */
 #define MAX_PROCS 64

@@ -57,6 +57,16 @@ void page_free(u64 page)
 
 u64 pages_in_use(void) { return in_use; }
 
+u64 ram_bytes(void)
+{
+	const struct l4_kip *k = l4_kip();
+	u64 total = 0;
+	for (u32 n = 0; n < k->n_mem; n++)
+		if (k->mem[n].type == L4_MEM_FREE)
+			total += k->mem[n].size;
+	return total;
+}
+
 /* ---- the logical page table --------------------------------------------------- */
 
 #define PT_INDEX(va, level) (((va) >> (12 + 9 * (level))) & 511)

@@ -219,12 +219,7 @@ struct out {
 
 static void meminfo(struct out *o)
 {
-	const struct l4_kip *k = l4_kip();
-	u64 total = 0;
-	for (u32 n = 0; n < k->n_mem; n++)
-		if (k->mem[n].type == L4_MEM_FREE)
-			total += k->mem[n].size;
-	total /= 1024;
+	u64 total = ram_bytes() / 1024;
 	u64 used = pages_in_use() * (LX_PAGE / 1024), avail = total > used ? total - used : 0;
 	static const char *const names[] = { "MemTotal:", "MemFree:", "MemAvailable:", "Buffers:", "Cached:",
 					      "SwapCached:", "SwapTotal:", "SwapFree:", "Shmem:" };

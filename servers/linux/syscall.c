@@ -21,6 +21,7 @@
 #define SYS_exit 60
 #define SYS_uname 63
 #define SYS_gettimeofday 96
+#define SYS_sysinfo 99
 #define SYS_getuid 102
 #define SYS_getgid 104
 #define SYS_geteuid 107
@@ -130,6 +131,26 @@ static s64 sys_prlimit64(struct proc *p, u64 pid, u64 resource, u64 new_limit, u
 	return !old_limit || copy_out(p, old_limit, v, sizeof(v)) ? 0 : -EFAULT;
 }
 
+/* struct sysinfo (112 bytes on x86-64): uptime, loads, then RAM and swap
+ * in bytes (mem_unit 1), the number of processes. */
+static s64 sys_sysinfo(struct proc *p, u64 buf)
+{
+	u8 si[112];
+	memset(si, 0, sizeof(si));
+	u64 uptime = now_ns() / 1000000000ull, total = ram_bytes(), used = pages_in_use() * LX_PAGE;
+	u64 free = total > used ? total - used : 0;
+	u16 nprocs = 0;
+	for (int i = 0; i < MAX_PROCS; i++)
+		nprocs += procs[i].used;
+	u32 unit = 1;
+	memcpy(si + 0, &uptime, 8);
+	memcpy(si + 32, &total, 8);
+	memcpy(si + 40, &free, 8);
+	memcpy(si + 80, &nprocs, 2);
+	memcpy(si + 104, &unit, 4);
+	return copy_out(p, buf, si, sizeof(si)) ? 0 : -EFAULT;
+}
+
 /* ---- the table ----------------------------------------------------------------------- */
 
 static void log_unknown(struct proc *p, u64 nr)
@@ -195,6 +216,7 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_sched_yield: return 0;
 	case SYS_getrandom: return sys_getrandom(p, a0, a1);
 	case SYS_prlimit64: return sys_prlimit64(p, a0, a1, a2, a3);
+	case SYS_sysinfo: return sys_sysinfo(p, a0);
 	case SYS_futex: return -ENOSYS;
 	}
 	log_unknown(p, nr);

@@ -11,6 +11,7 @@
 #include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/sysinfo.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <sys/utsname.h>
@@ -107,6 +108,12 @@ static void test_time_and_random(void)
 	check(memcmp(r1, r2, sizeof(r1)) != 0, "and differs from call to call");
 	check(RAW(SYS_getrandom, (void *)16, 8, 0) == -EFAULT, "getrandom to a wild pointer: EFAULT");
 	check(sched_yield() == 0, "sched_yield");
+	struct sysinfo si;
+	int r = sysinfo(&si); /* before the check: its arguments read si in no set order */
+	check(r == 0 && si.mem_unit >= 1 && si.totalram > (16ul << 20) / si.mem_unit && si.freeram <= si.totalram &&
+		      si.procs >= 1,
+	      "sysinfo: RAM, free RAM, processes (%lu MiB, %u)", si.totalram * si.mem_unit >> 20, si.procs);
+	check(RAW(SYS_sysinfo, (void *)16) == -EFAULT, "sysinfo to a wild pointer: EFAULT");
 	check(RAW(999) == -ENOSYS, "an unknown system call: ENOSYS");
 }
 
