@@ -47,8 +47,7 @@ static __attribute__((noinline)) struct frame *exception_reply(struct frame *f, 
 		return NULL; /* only its handler answers; a higher priority runs first */
 	struct frame *df = TCB_FRAME(dst);
 	df->rax = f->mr[1]; /* its registers are its own: only RAX changes */
-	dst->flags &= ~(TF_KERNEL_MSG | TF_EXC_WAIT);
-	dst->msg = df->mr;
+	kernel_msg_done(dst);
 	set_user_fs_base(dst->fs_base);
 	return switch_to_partner(cur, dst, from);
 }
@@ -168,17 +167,8 @@ __attribute__((optimize("omit-frame-pointer"))) struct frame *fastpath_exception
 	mr[L4_EXC_GS_BASE] = cur->utcb_uva;
 	hf->rsi = cur->tid;
 
-	cur->state = TS_RECV;
-	cur->wait_from = hid;
-	cur->msg = cur->kmsg;
+	cur->msg = cur->kmsg; /* the reply, if it takes the general path */
 	cur->flags |= TF_KERNEL_MSG | TF_EXC_WAIT;
-	resume_via_frame(cur);
-
-	h->state = TS_RUNNING;
-	current = h;
-	cpu_set_kernel_stack(TCB_STACK_TOP(h));
-	space_activate(h->space);
-	set_user_gs_base(h->utcb_uva);
 	set_user_fs_base(h->fs_base);
-	return hf;
+	return switch_to_partner(cur, h, hid);
 }

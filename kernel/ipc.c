@@ -574,8 +574,7 @@ void ipc_resume_hook(void)
 	if (likely(!(t->flags & (TF_XFER_FAULT | TF_EXC_WAIT))))
 		return;
 	if (t->flags & TF_EXC_WAIT) {
-		t->flags &= ~(TF_KERNEL_MSG | TF_EXC_WAIT);
-		t->msg = TCB_FRAME(t)->mr;
+		kernel_msg_done(t);
 		if (!exc_reply_in(t, TCB_FRAME(t)))
 			thread_kill(t, "system call of an alien thread, and no handler took it");
 		leave_kernel_check();
@@ -653,8 +652,7 @@ static u64 kernel_ipc(struct tcb *t, l4_tid_t to, u32 timeout)
 	t->msg = t->kmsg;
 	t->flags |= TF_KERNEL_MSG;
 	ipc(t, to, to, L4_TIMEOUTS(timeout, timeout));
-	t->flags &= ~TF_KERNEL_MSG;
-	t->msg = TCB_FRAME(t)->mr;
+	kernel_msg_done(t);
 	return t->kmsg[0];
 }
 

@@ -110,14 +110,14 @@ static bool waits_for(struct tcb *t, struct irq_line *l)
 void irq_raise(unsigned n)
 {
 	struct irq_line *l = &lines[n];
-	if (level_triggered(n))
-		line_set_masked(n, true); /* until acknowledged: the device holds the line */
-	lapic_eoi();
 	struct tcb *h = l->handler;
-	if (!h) {
-		line_set_masked(n, true); /* detached while it was in flight */
+	/* a level line until acknowledged (the device holds it); any line
+	 * detached while its interrupt was in flight */
+	if (level_triggered(n) || !h)
+		line_set_masked(n, true);
+	lapic_eoi();
+	if (!h)
 		return;
-	}
 	l->pending = true;
 	if (!deliverable(l))
 		return;

@@ -183,6 +183,14 @@ struct frame *fastpath_ipc(struct frame *f);
 /* An alien thread's system call to its handler waiting for it; NULL if
  * the general path (ipc_exception) must do it. */
 struct frame *fastpath_exception(struct frame *f);
+/* A kernel message (fault, exception) of t is over: its message registers
+ * are its frame's again. */
+static inline void kernel_msg_done(struct tcb *t)
+{
+	t->flags &= ~(TF_KERNEL_MSG | TF_EXC_WAIT);
+	t->msg = TCB_FRAME(t)->mr;
+}
+
 /* Make a thread that blocks now return straight to user mode through its
  * frame when it runs again, whatever its kernel stack held (the kernel
  * stack itself may still be in use until the switch). */

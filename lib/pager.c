@@ -131,23 +131,24 @@ static bool handle_fault(struct pager *p, l4_tid_t from, u64 label, struct l4_ms
 	return true;
 }
 
+static bool lib_fault(void *p, l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	return handle_fault(p, from, L4_TAG_LABEL(tag), m);
+}
+
+/* A client that exits by message: its task goes. */
+static bool lib_other(void *p, l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	(void)p;
+	(void)m;
+	if (L4_TAG_LABEL(tag) == L4_LABEL_EXIT)
+		l4_delete_task(from);
+	return false;
+}
+
 _Noreturn void pager_serve(struct pager *p)
 {
-	struct l4_msg m;
-	l4_tid_t from;
-	bool reply = false;
-	for (;;) {
-		u64 tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
-		reply = false;
-		if (l4_ipc_failed(tag))
-			continue;
-		u64 label = L4_TAG_LABEL(tag);
-		if ((label & ~0xfull) == L4_LABEL_PAGEFAULT && L4_TAG_U(tag) >= 3) {
-			reply = handle_fault(p, from, label, &m);
-		} else if (label == L4_LABEL_EXIT) {
-			l4_delete_task(from);
-		}
-	}
+	pager_loop(lib_fault, lib_other, p);
 }
 
 static void pager_thread(u64 p) { pager_serve((struct pager *)p); }

@@ -48,6 +48,31 @@ bool pager_add_region(struct pager *p, u64 start, u64 end, enum pager_kind kind,
 bool pager_add_image(struct pager *p);
 /* Serve faults forever in the calling thread. */
 _Noreturn void pager_serve(struct pager *p);
+
+/* The loop of any pager: a page-fault message (label L4_LABEL_PAGEFAULT |
+ * access, MR1 address, MR2 IP, MR3 task) goes to fault, any other message
+ * to other (if not NULL); each fills the reply into m and returns whether
+ * to send it (then the loop replies and waits in one call). */
+typedef bool (*pager_msg_fn)(void *ctx, l4_tid_t from, u64 tag, struct l4_msg *m);
+/* Inline, so that the handlers are inlined too: a page fault costs no
+ * indirect calls. */
+static inline __attribute__((always_inline, noreturn)) void pager_loop(pager_msg_fn fault, pager_msg_fn other,
+								       void *ctx)
+{
+	struct l4_msg m;
+	l4_tid_t from = L4_NILTHREAD;
+	bool reply = false;
+	for (;;) {
+		u64 tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
+		reply = false;
+		if (l4_ipc_failed(tag))
+			continue;
+		if ((L4_TAG_LABEL(tag) & ~0xfull) == L4_LABEL_PAGEFAULT && L4_TAG_U(tag) >= 3)
+			reply = fault(ctx, from, tag, &m);
+		else if (other)
+			reply = other(ctx, from, tag, &m);
+	}
+}
 /* A new thread of this task that serves p. */
 l4_tid_t pager_start(struct pager *p, void *stack, usize stack_size);
 

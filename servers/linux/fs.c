@@ -423,41 +423,25 @@ static s64 write_chunk(struct file *f, const void *buf, u64 len, u64 *pos)
 /* Whether the file has positions (pread, lseek): not the console. */
 static bool seekable(struct file *f) { return !is_console(f->ino); }
 
-/* A read into the process's buffer at *pos; bytes or -errno. */
-static s64 read_user(struct proc *p, struct file *f, u64 buf, u64 len, u64 *pos)
+/* A read into (or a write from) the process's buffer at *pos, a page at a
+ * time through the bounce buffer; bytes or -errno. */
+static s64 io_user(struct proc *p, struct file *f, u64 buf, u64 len, u64 *pos, bool write)
 {
 	if (len > MAX_RW_COUNT)
 		len = MAX_RW_COUNT;
 	u64 done = 0;
 	while (done < len) {
 		u64 n = len - done < LX_PAGE ? len - done : LX_PAGE;
-		s64 r = read_chunk(f, bounce, n, pos);
+		if (write && !copy_in(p, bounce, buf + done, n))
+			return done ? (s64)done : -EFAULT;
+		s64 r = write ? write_chunk(f, bounce, n, pos) : read_chunk(f, bounce, n, pos);
 		if (r < 0)
 			return done ? (s64)done : r;
-		if (r && !copy_out(p, buf + done, bounce, (u64)r))
+		if (!write && r && !copy_out(p, buf + done, bounce, (u64)r))
 			return done ? (s64)done : -EFAULT;
 		done += (u64)r;
-		if ((u64)r < n || is_console(f->ino))
+		if ((u64)r < n || (!write && is_console(f->ino)))
 			break; /* the end, or what the console had */
-	}
-	return (s64)done;
-}
-
-static s64 write_user(struct proc *p, struct file *f, u64 buf, u64 len, u64 *pos)
-{
-	if (len > MAX_RW_COUNT)
-		len = MAX_RW_COUNT;
-	u64 done = 0;
-	while (done < len) {
-		u64 n = len - done < LX_PAGE ? len - done : LX_PAGE;
-		if (!copy_in(p, bounce, buf + done, n))
-			return done ? (s64)done : -EFAULT;
-		s64 r = write_chunk(f, bounce, n, pos);
-		if (r < 0)
-			return done ? (s64)done : r;
-		done += (u64)r;
-		if ((u64)r < n)
-			break;
 	}
 	return (s64)done;
 }
@@ -467,7 +451,7 @@ static s64 sys_read(struct proc *p, u64 fd, u64 buf, u64 len)
 	struct file *f = fget_io(p, fd);
 	if (!f || !readable(f))
 		return -EBADF;
-	return read_user(p, f, buf, len, &f->pos);
+	return io_user(p, f, buf, len, &f->pos, false);
 }
 
 static s64 sys_write(struct proc *p, u64 fd, u64 buf, u64 len)
@@ -475,7 +459,7 @@ static s64 sys_write(struct proc *p, u64 fd, u64 buf, u64 len)
 	struct file *f = fget_io(p, fd);
 	if (!f || !writable(f))
 		return -EBADF;
-	return write_user(p, f, buf, len, &f->pos);
+	return io_user(p, f, buf, len, &f->pos, true);
 }
 
 static s64 sys_pread(struct proc *p, u64 fd, u64 buf, u64 len, u64 off, bool write)
@@ -488,7 +472,7 @@ static s64 sys_pread(struct proc *p, u64 fd, u64 buf, u64 len, u64 off, bool wri
 	if (!seekable(f))
 		return -ESPIPE;
 	u64 pos = off;
-	return write ? write_user(p, f, buf, len, &pos) : read_user(p, f, buf, len, &pos);
+	return io_user(p, f, buf, len, &pos, write);
 }
 
 /* readv, writev, preadv, pwritev: off < 0 for the file's position. */
@@ -520,7 +504,7 @@ static s64 sys_iov(struct proc *p, u64 fd, u64 iov, u64 cnt, s64 off, bool write
 		copy_in(p, v, iov + 16 * k, 16);
 		if (!v[1])
 			continue;
-		s64 r = write ? write_user(p, f, v[0], v[1], at) : read_user(p, f, v[0], v[1], at);
+		s64 r = io_user(p, f, v[0], v[1], at, write);
 		if (r < 0)
 			return done ? done : r;
 		done += r;

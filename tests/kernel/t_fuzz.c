@@ -57,6 +57,7 @@
  *   "BENCH fuzz_calls_per_s N".
  */
 #include "util.h"
+#include <l4/pager.h>
 #include "../../lib/common/string.h"
 
 #define FUZZ_TASKS 4
@@ -1272,24 +1273,23 @@ static bool answer_fault(l4_tid_t from, struct l4_msg *m, u64 label)
 	return false;
 }
 
-static void pager_loop(u64 arg)
+static bool on_fault(void *ctx, l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	(void)ctx;
+	return answer_fault(from, m, L4_TAG_LABEL(tag));
+}
+
+static bool on_other(void *ctx, l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	(void)ctx, (void)from, (void)tag, (void)m;
+	pg_other++;
+	return false;
+}
+
+static void pager_thread(u64 arg)
 {
 	(void)arg;
-	struct l4_msg m;
-	l4_tid_t from = L4_NILTHREAD;
-	bool reply = false;
-	for (;;) {
-		u64 tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
-		reply = false;
-		if (l4_ipc_failed(tag))
-			continue;
-		u64 label = L4_TAG_LABEL(tag);
-		if ((label & ~0xfull) != L4_LABEL_PAGEFAULT || L4_TAG_U(tag) < 3) {
-			pg_other++;
-			continue;
-		}
-		reply = answer_fault(from, &m, label);
-	}
+	pager_loop(on_fault, on_other, NULL);
 }
 
 /* ---- the exception handler ---------------------------------------------------------------
@@ -1663,7 +1663,7 @@ int main(int argc, char **argv)
 	       l4_kdebug(L4_KD_PROBE, superpage, 0) & L4_KD_PROBE_2M ? "yes" : "no");
 	prefault();
 	l4_schedule(main_tid, SUPERVISOR_PRIO, L4_SCHED_KEEP, NULL, NULL);
-	pager_tid = l4_spawn_thread(pager_loop, 0, service_stacks[0], STACK_SIZE);
+	pager_tid = l4_spawn_thread(pager_thread, 0, service_stacks[0], STACK_SIZE);
 	exc_tid = l4_spawn_thread(exc_loop, 0, service_stacks[1], STACK_SIZE);
 	l4_schedule(pager_tid, SERVICE_PRIO, L4_SCHED_KEEP, NULL, NULL);
 	l4_schedule(exc_tid, SERVICE_PRIO, L4_SCHED_KEEP, NULL, NULL);

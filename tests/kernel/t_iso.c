@@ -52,6 +52,7 @@
  * At the end all tasks are deleted: A's child goes with A.
  */
 #include "util.h"
+#include <l4/pager.h>
 #include <l4/console.h>
 #include "../../lib/common/string.h"
 
@@ -114,23 +115,17 @@ static void pager_fault(l4_tid_t from, u64 label, struct l4_msg *m)
 	m->mr[0] = L4_TAG_MAKE(0, 0, 0);
 }
 
-static void pager_loop(u64 arg)
+static bool on_fault(void *ctx, l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	(void)ctx;
+	pager_fault(from, L4_TAG_LABEL(tag), m);
+	return true;
+}
+
+static void pager_thread(u64 arg)
 {
 	(void)arg;
-	struct l4_msg m;
-	l4_tid_t from;
-	bool reply = false;
-	for (;;) {
-		u64 tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
-		reply = false;
-		if (l4_ipc_failed(tag))
-			continue;
-		u64 label = L4_TAG_LABEL(tag);
-		if ((label & ~0xfull) == L4_LABEL_PAGEFAULT && L4_TAG_U(tag) >= 3) {
-			pager_fault(from, label, &m);
-			reply = true;
-		}
-	}
+	pager_loop(on_fault, NULL, NULL);
 }
 
 /* ---- the agent: runs in A, B and G ------------------------------------------- */
@@ -928,7 +923,7 @@ int main(void)
 	fill_secret(frame_b, SECRET_B);
 	touch_own_pages();
 	s64 free_before = l4_kdebug(L4_KD_FREE_PAGES, 0, 0);
-	pager = l4_spawn_thread(pager_loop, 0, pager_stack, STACK_SIZE);
+	pager = l4_spawn_thread(pager_thread, 0, pager_stack, STACK_SIZE);
 	start_agent(SLOT_A, &task_a);
 	start_agent(SLOT_B, &task_b);
 	if (!CHECK(ping(a_main) && ping(b_main) && task_a != task_b, "sibling tasks A and B run"))

@@ -36,6 +36,24 @@ static bool wait_state(l4_tid_t t, u64 bit)
 	return false;
 }
 
+/* One receive buffer: the page at buf. */
+static void one_buffer(u8 *buf)
+{
+	struct l4_utcb *u = l4_utcb();
+	u->buf_count = 1;
+	u->buf[0].addr = (u64)buf;
+	u->buf[0].len = 4096;
+}
+
+/* A message with one string item of len bytes from x_src (faulted in). */
+static void string_msg(struct l4_msg *m, u64 label, u64 len)
+{
+	l4_touch((u64)x_src, false);
+	m->mr[0] = L4_TAG_MAKE(label, 0, 2);
+	m->mr[1] = L4_STRING_ITEM(len);
+	m->mr[2] = (u64)x_src;
+}
+
 /* A mirror pager that, once armed, holds the fault on hold_addr until main
  * has been told and says go. */
 static void hold_pager(u64 arg)
@@ -73,11 +91,8 @@ static void hold_pager(u64 arg)
 static void srv_fn(u64 arg)
 {
 	(void)arg;
-	struct l4_utcb *u = l4_utcb();
 	struct l4_msg m;
-	u->buf_count = 1;
-	u->buf[0].addr = (u64)srv_buf;
-	u->buf[0].len = 4096;
+	one_buffer(srv_buf);
 	l4_receive(main_tid, &m); /* go */
 	/* reply to D (waiting) and wait for anybody: X is queued with a string */
 	m.mr[0] = L4_TAG_MAKE(2, 0, 0);
@@ -98,10 +113,7 @@ static void x_fn(u64 arg)
 {
 	(void)arg;
 	struct l4_msg m;
-	l4_touch((u64)x_src, false);
-	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
-	m.mr[1] = L4_STRING_ITEM(64);
-	m.mr[2] = (u64)x_src;
+	string_msg(&m, 3, 64);
 	x_result = l4_send(srv_tid, &m);
 	for (;;)
 		l4_receive(main_tid, &m);
@@ -143,11 +155,8 @@ static void test_woken_thread_deleted(void)
 static void receiver_t(u64 arg)
 {
 	(void)arg;
-	struct l4_utcb *u = l4_utcb();
 	struct l4_msg m;
-	u->buf_count = 1;
-	u->buf[0].addr = (u64)t_buf;
-	u->buf[0].len = 4096;
+	one_buffer(t_buf);
 	l4_receive(main_tid, &m); /* go */
 	t_result = l4_wait(&m, NULL);
 	for (;;)
@@ -158,10 +167,7 @@ static void sender_x(u64 arg)
 {
 	(void)arg;
 	struct l4_msg m;
-	l4_touch((u64)x_src, false);
-	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
-	m.mr[1] = L4_STRING_ITEM(64);
-	m.mr[2] = (u64)x_src;
+	string_msg(&m, 3, 64);
 	l4_send(t_tid, &m);
 	for (;;)
 		l4_receive(main_tid, &m);
@@ -212,11 +218,8 @@ static volatile int s_first_done;
 static void receiver_r(u64 arg)
 {
 	(void)arg;
-	struct l4_utcb *u = l4_utcb();
 	struct l4_msg m;
-	u->buf_count = 1;
-	u->buf[0].addr = (u64)refused_buf;
-	u->buf[0].len = 4096;
+	one_buffer(refused_buf);
 	l4_receive(main_tid, &m); /* go */
 	r_first = l4_wait(&m, NULL);
 	r_second = l4_ipc(L4_NILTHREAD, L4_ANYTHREAD, L4_TIMEOUTS(0, 1000000), &m, NULL);
@@ -228,14 +231,11 @@ static void sender_s(u64 arg)
 {
 	(void)arg;
 	struct l4_msg m;
-	l4_touch((u64)x_src, false);
 	/* the pager will be busy holding R's fault: fault in what we write now */
 	l4_touch((u64)&s_first, true);
 	l4_touch((u64)&s_second, true);
 	l4_touch((u64)&s_first_done, true);
-	m.mr[0] = L4_TAG_MAKE(3, 0, 2);
-	m.mr[1] = L4_STRING_ITEM(16);
-	m.mr[2] = (u64)x_src;
+	string_msg(&m, 3, 16);
 	s_first = l4_ipc(t_tid, L4_NILTHREAD, L4_TIMEOUTS(1000, 0), &m, NULL);
 	s_first_done = 1;
 	m.mr[0] = L4_TAG_MAKE(7, 1, 0);
