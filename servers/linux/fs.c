@@ -593,6 +593,19 @@ static s64 sys_lseek(struct proc *p, u64 fd, s64 off, u64 whence)
 
 /* ---- open, close, dup -------------------------------------------------------------------- */
 
+/* A new inode named w's last component in w's directory; NULL when out of
+ * memory (then nothing is left behind). */
+static struct inode *create_named(const struct walk *w, u32 mode)
+{
+	struct inode *i = inode_new(mode);
+	if (i && dir_add(w->dir, w->name, w->len, i) < 0) {
+		iget(i);
+		iput(i); /* never linked: this frees it */
+		return NULL;
+	}
+	return i;
+}
+
 static s64 open_at(struct proc *p, s64 dirfd, u64 upath, u64 flags, u64 mode)
 {
 	if (flags & O_PATH)
@@ -639,14 +652,8 @@ static s64 open_at(struct proc *p, s64 dirfd, u64 upath, u64 flags, u64 mode)
 			return -EACCES;
 		if (!w.dir->nlink)
 			return -ENOENT;
-		i = inode_new(S_IFREG | ((u32)mode & 07777 & ~p->umask));
-		if (!i)
+		if (!(i = create_named(&w, S_IFREG | ((u32)mode & 07777 & ~p->umask))))
 			return -ENOMEM;
-		if (dir_add(w.dir, w.name, w.len, i) < 0) {
-			iget(i);
-			iput(i);
-			return -ENOMEM;
-		}
 		w.ino = i;
 		created = true;
 	} else {
@@ -1109,15 +1116,7 @@ static s64 sys_mkdirat(struct proc *p, s64 dirfd, u64 upath, u64 mode)
 	int r = new_name(p, dirfd, upath, path1, &w);
 	if (r < 0)
 		return r;
-	struct inode *i = inode_new(S_IFDIR | ((u32)mode & 01777 & ~p->umask));
-	if (!i)
-		return -ENOMEM;
-	if (dir_add(w.dir, w.name, w.len, i) < 0) {
-		iget(i);
-		iput(i);
-		return -ENOMEM;
-	}
-	return 0;
+	return create_named(&w, S_IFDIR | ((u32)mode & 01777 & ~p->umask)) ? 0 : -ENOMEM;
 }
 
 static s64 do_rmdir(struct walk *w)
