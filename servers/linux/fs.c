@@ -75,6 +75,8 @@
 #define SYS_syncfs 306
 #define SYS_renameat2 316
 #define SYS_statx 332
+#define SYS_pipe 22
+#define SYS_pipe2 293
 #define SYS_close_range 436
 #define SYS_faccessat2 439
 
@@ -200,10 +202,14 @@ static struct file *file_new(struct inode *i, u32 flags, const char *path)
 	return f;
 }
 
+static void pipe_close(struct file *f);
+
 static void file_put(struct file *f)
 {
 	if (--f->refs)
 		return;
+	if (f->ino->pipe)
+		pipe_close(f);
 	iput(f->ino);
 	kfree(f->path, f->path_size);
 	if (f->data)
@@ -372,6 +378,130 @@ static s64 console_read(void *buf, u64 len)
 	return n < 0 ? -EIO : n;
 }
 
+/* ---- pipes ------------------------------------------------------------------------------- */
+
+/* A pipe: a ring of PIPE_PAGES pages (made as they are first needed) in
+ * an inode of no directory, and how many open files read and write it.
+ * A read of an empty pipe and a write to a full one wait (LX_BLOCK) while
+ * the other side is open; writes of at most PIPE_BUF bytes are whole. */
+#define PIPE_PAGES 16
+#define PIPE_SIZE (PIPE_PAGES * LX_PAGE)
+#define PIPE_BUF 4096
+
+struct pipe {
+	u8 *page[PIPE_PAGES];
+	u64 head, len; /* the bytes [head, head + len) of the ring */
+	u32 readers, writers;
+};
+
+static bool is_pipe(struct inode *i) { return i->pipe != NULL; }
+
+/* Copies between buf and the ring at ring offset at (wrapping); false if
+ * a page could not be made. */
+static bool pipe_copy(struct pipe *pp, u64 at, u8 *buf, u64 len, bool in)
+{
+	while (len) {
+		u64 k = at % PIPE_SIZE / LX_PAGE, off = at % LX_PAGE, n = LX_PAGE - off < len ? LX_PAGE - off : len;
+		if (!pp->page[k] && !(pp->page[k] = kalloc(LX_PAGE)))
+			return false;
+		if (in)
+			memcpy(pp->page[k] + off, buf, n);
+		else
+			memcpy(buf, pp->page[k] + off, n);
+		at += n;
+		buf += n;
+		len -= n;
+	}
+	return true;
+}
+
+static s64 pipe_read(struct file *f, void *buf, u64 len)
+{
+	struct pipe *pp = f->ino->pipe;
+	if (!pp->len)
+		return !pp->writers ? 0 : f->flags & O_NONBLOCK ? -EAGAIN : LX_BLOCK;
+	u64 n = len < pp->len ? len : pp->len;
+	pipe_copy(pp, pp->head, buf, n, false);
+	pp->head = (pp->head + n) % PIPE_SIZE;
+	pp->len -= n;
+	lx_wake = true;
+	return (s64)n;
+}
+
+static s64 pipe_write(struct file *f, const void *buf, u64 len)
+{
+	struct pipe *pp = f->ino->pipe;
+	if (!pp->readers)
+		return -EPIPE; /* and SIGPIPE, once [L2] delivers signals */
+	u64 room = PIPE_SIZE - pp->len;
+	if (room < len && (len <= PIPE_BUF || !room))
+		return f->flags & O_NONBLOCK ? -EAGAIN : LX_BLOCK;
+	u64 n = len < room ? len : room;
+	if (!pipe_copy(pp, pp->head + pp->len, (u8 *)buf, n, true))
+		return -ENOMEM;
+	pp->len += n;
+	lx_wake = true;
+	return (s64)n;
+}
+
+/* The last fd of one end is closed: the other side may go on (end of
+ * file, EPIPE); with both ends closed the pipe goes. */
+static void pipe_close(struct file *f)
+{
+	struct pipe *pp = f->ino->pipe;
+	if (readable(f))
+		pp->readers--;
+	if (writable(f))
+		pp->writers--;
+	lx_wake = true;
+	if (pp->readers || pp->writers)
+		return;
+	for (int k = 0; k < PIPE_PAGES; k++)
+		if (pp->page[k])
+			kfree(pp->page[k], LX_PAGE);
+	kfree(pp, sizeof(*pp));
+	f->ino->pipe = NULL;
+}
+
+static s64 sys_pipe2(struct proc *p, u64 ufds, u64 flags)
+{
+	if (flags & ~(u64)(O_CLOEXEC | O_NONBLOCK | O_DIRECT))
+		return -EINVAL;
+	int fds[2];
+	if ((fds[0] = fd_free_slot(p, 0)) < 0 || (fds[1] = fd_free_slot(p, (u32)fds[0] + 1)) < 0)
+		return -EMFILE;
+	struct pipe *pp = kalloc(sizeof(*pp));
+	struct inode *i = pp ? inode_new(S_IFIFO | 0600) : NULL;
+	if (!i) {
+		if (pp)
+			kfree(pp, sizeof(*pp));
+		return -ENFILE;
+	}
+	i->pipe = pp;
+	char name[32];
+	snprintf(name, sizeof(name), "pipe:[%llu]", (unsigned long long)i->ino);
+	u32 status = (u32)flags & (O_NONBLOCK | O_DIRECT);
+	struct file *r = file_new(i, O_RDONLY | status, name), *w = r ? file_new(i, O_WRONLY | status, name) : NULL;
+	pp->readers = r != NULL;
+	pp->writers = w != NULL;
+	if (!w || !copy_out(p, ufds, fds, sizeof(fds))) {
+		if (r)
+			file_put(r);
+		if (w)
+			file_put(w);
+		if (!r) { /* no file holds the inode: it goes with nobody to close the pipe */
+			kfree(pp, sizeof(*pp));
+			i->pipe = NULL;
+			iget(i);
+			iput(i);
+		}
+		return w ? -EFAULT : -ENFILE;
+	}
+	fd_set(p, fds[0], r, flags & O_CLOEXEC);
+	fd_set(p, fds[1], w, flags & O_CLOEXEC);
+	return 0;
+}
+
 /* ---- reading and writing: a chunk of at most a page, in the server ---------------------- */
 
 /* Reads into buf from *pos (advanced); bytes read or -errno. */
@@ -380,6 +510,8 @@ static s64 read_chunk(struct file *f, void *buf, u64 len, u64 *pos)
 	struct inode *i = f->ino;
 	if (S_ISDIR(i->mode))
 		return -EISDIR;
+	if (is_pipe(i))
+		return pipe_read(f, buf, len);
 	if (f->data) { /* a /proc file */
 		u64 n = *pos < f->data_len ? f->data_len - *pos : 0;
 		n = n < len ? n : len;
@@ -404,6 +536,8 @@ static s64 read_chunk(struct file *f, void *buf, u64 len, u64 *pos)
 static s64 write_chunk(struct file *f, const void *buf, u64 len, u64 *pos)
 {
 	struct inode *i = f->ino;
+	if (is_pipe(i))
+		return pipe_write(f, buf, len);
 	if (S_ISREG(i->mode) && !i->pn) {
 		if (f->flags & O_APPEND)
 			*pos = i->size;
@@ -420,8 +554,8 @@ static s64 write_chunk(struct file *f, const void *buf, u64 len, u64 *pos)
 	return -EINVAL;
 }
 
-/* Whether the file has positions (pread, lseek): not the console. */
-static bool seekable(struct file *f) { return !is_console(f->ino); }
+/* Whether the file has positions (pread, lseek): not the console, not a pipe. */
+static bool seekable(struct file *f) { return !is_console(f->ino) && !is_pipe(f->ino); }
 
 /* A read into (or a write from) the process's buffer at *pos, a page at a
  * time through the bounce buffer; bytes or -errno. */
@@ -519,8 +653,8 @@ static s64 sys_sendfile(struct proc *p, u64 out_fd, u64 in_fd, u64 uoff, u64 cou
 	struct file *in = fget_io(p, in_fd), *out = fget_io(p, out_fd);
 	if (!in || !readable(in) || !out || !writable(out))
 		return -EBADF;
-	if ((out->flags & O_APPEND) || S_ISDIR(in->ino->mode))
-		return -EINVAL;
+	if ((out->flags & O_APPEND) || S_ISDIR(in->ino->mode) || is_pipe(in->ino))
+		return -EINVAL; /* from a pipe: what was read could not be put back if the write waits */
 	u64 pos, *at = &in->pos;
 	if (uoff) {
 		if (!copy_in(p, &pos, uoff, 8))
@@ -798,8 +932,8 @@ static s64 sys_ioctl(struct proc *p, u64 fd, u64 req, u64 arg)
 		return 0;
 	}
 	case FIONREAD:
-		if (S_ISREG(f->ino->mode) || is_console(f->ino)) {
-			int n = 0;
+		if (S_ISREG(f->ino->mode) || is_console(f->ino) || is_pipe(f->ino)) {
+			int n = is_pipe(f->ino) ? (int)f->ino->pipe->len : 0;
 			if (S_ISREG(f->ino->mode)) {
 				u64 size = f->data ? f->data_len : f->ino->size;
 				n = f->pos < size ? (int)(size - f->pos < 0x7fffffff ? size - f->pos : 0x7fffffff) : 0;
@@ -1490,6 +1624,32 @@ void fs_proc_exit(struct proc *p)
 	vfs_gc();
 }
 
+s64 fs_exec_open(struct proc *p, u64 upath, char *path, struct inode **ino)
+{
+	fs_current = p;
+	s64 n = upath ? path_in(p, path1, upath) : (s64)strlen(path);
+	if (n < 0)
+		return n;
+	if (!upath)
+		memcpy(path1, path, (usize)n + 1);
+	if (!n)
+		return -ENOENT;
+	struct inode *start;
+	struct walk w = { 0 };
+	int r = start_dir(p, AT_FDCWD, path1, &start);
+	if (!r)
+		r = vfs_walk(start, path1, W_FOLLOW, &w);
+	if (r)
+		return r;
+	if (!w.ino)
+		return -ENOENT;
+	if (!S_ISREG(w.ino->mode) || !(w.ino->mode & 0111))
+		return -EACCES;
+	walk_path(&w, path1, path);
+	*ino = w.ino;
+	return 0;
+}
+
 /* ---- the tree at start ------------------------------------------------------------------------------ */
 
 static struct inode *ensure(struct inode *dir, const char *name, u32 mode, u32 rdev)
@@ -1577,6 +1737,8 @@ bool fs_syscall(struct proc *p, u64 nr, const u64 *a, s64 *ret)
 	case SYS_openat: r = open_at(p, (s64)a[0], a[1], a[2], a[3]); break;
 	case SYS_creat: r = open_at(p, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]); break;
 	case SYS_close: r = sys_close(p, a[0]); break;
+	case SYS_pipe: r = sys_pipe2(p, a[0], 0); break;
+	case SYS_pipe2: r = sys_pipe2(p, a[0], a[1]); break;
 	case SYS_close_range: r = sys_close_range(p, a[0], a[1], a[2]); break;
 	case SYS_dup: r = sys_dup(p, a[0]); break;
 	case SYS_dup2: r = sys_dup3(p, a[0], a[1], 0, true); break;

@@ -18,6 +18,7 @@
 #define EINTR 4
 #define EIO 5
 #define ENXIO 6
+#define E2BIG 7
 #define ENOEXEC 8
 #define EBADF 9
 #define ECHILD 10
@@ -33,10 +34,12 @@
 #define EISDIR 21
 #define EINVAL 22
 #define EMFILE 24
+#define ENFILE 23
 #define ENOTTY 25
 #define EFBIG 27
 #define ENOSPC 28
 #define ESPIPE 29
+#define EPIPE 32
 #define ERANGE 34
 #define ENAMETOOLONG 36
 #define ENOSYS 38
@@ -77,7 +80,16 @@ struct inode; /* a file (vfs.h) */
 
 struct proc {
 	bool used;
-	int pid, ppid;
+	bool zombie;         /* exited, its status not yet taken by wait4 */
+	int wstatus;         /* a zombie's status, as wait4 gives it */
+	int pid, ppid, pgid, sid;
+	/* A call that must wait (LX_BLOCK) keeps its registers here and is
+	 * tried again when something changes (lx_wake); the first exception
+	 * of a forked child (fork_start) is answered with them. */
+	bool blocked, fork_start;
+	u64 saved[L4_EXC_WORDS + 1]; /* [0]: whether the reply sets the whole state */
+	int vfork_child;     /* the child a vfork parent waits for */
+	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
 	u64 *pt;             /* logical page table: va -> page here (mm.c) */
 	struct vma vma[MAX_VMAS];
@@ -92,11 +104,31 @@ struct proc {
 	char exe[64];
 };
 
+/* Arguments and environment of a new program: argv's argc strings, then envp's envc. */
+#define LX_MAX_ARGS 1024
+struct lx_args {
+	int argc, envc;
+	const char *str[LX_MAX_ARGS];
+};
+
 extern struct proc procs[MAX_PROCS];
 struct proc *proc_by_thread(l4_tid_t t);
-struct proc *proc_start(const u8 *image, u64 size, const char *name, int argc, const char *const *argv);
-void proc_exit(struct proc *p, int status);
-extern int last_exit_status;
+struct proc *proc_by_pid(int pid); /* live or zombie */
+struct proc *proc_start(const u8 *image, u64 size, const char *name, const struct lx_args *a);
+/* The end of a process, with wait4's status: exit code << 8, or the signal. */
+void proc_exit(struct proc *p, int wstatus);
+bool init_alive(void);  /* pid 1 has not exited: the server runs as long as it */
+extern int init_status; /* pid 1's exit code, or 128 + the signal that ended it */
+
+/* System-call results that are no errno: the call waits (it is tried again
+ * when lx_wake is set), or the process is gone (no reply). */
+#define LX_BLOCK (-100000)
+#define LX_GONE (-100001)
+extern bool lx_wake;
+s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls);
+s64 vfork_done(struct proc *p);
+s64 sys_wait4(struct proc *p, s64 pid, u64 ustatus, u64 options, u64 rusage);
+s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp);
 
 /* ---- memory of a process (mm.c) ---------------------------------------------- */
 struct vma *vma_find(struct proc *p, u64 va);
@@ -108,6 +140,8 @@ u64 mm_page(struct proc *p, u64 va, bool write);
 /* A page fault: fills *m with the reply; false if the access is not allowed. */
 bool mm_fault(struct proc *p, u64 va, unsigned access, struct l4_msg *m);
 void mm_release(struct proc *p);
+/* fork: the child's areas and a copy of the parent's pages; false when out of memory. */
+bool mm_fork(struct proc *parent, struct proc *child);
 /* Copy between the process's memory and ours; false on a bad address. */
 bool copy_in(struct proc *p, void *dst, u64 src, u64 len);
 bool copy_out(struct proc *p, u64 dst, const void *src, u64 len);
@@ -115,9 +149,11 @@ bool copy_out(struct proc *p, u64 dst, const void *src, u64 len);
 s64 strncpy_in(struct proc *p, char *dst, u64 src, u64 max);
 
 /* ---- system calls (syscall.c) ------------------------------------------------- */
-/* regs: the exception message's words (enum l4_exc_word); returns true if
- * the process goes on (regs then hold its new state), false if it ended. */
-bool linux_syscall(struct proc *p, u64 *regs);
+/* regs: the exception message's words (enum l4_exc_word).  LX_REPLY: regs
+ * hold the process's new state (regs[0]: all of it, else RAX); LX_WAITS:
+ * the call waits, its words kept in p->saved; LX_ENDED: the process is gone. */
+enum lx_result { LX_REPLY, LX_WAITS, LX_ENDED };
+enum lx_result linux_syscall(struct proc *p, u64 *regs);
 s64 sys_brk(struct proc *p, u64 addr);
 s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off);
 s64 sys_munmap(struct proc *p, u64 addr, u64 len);
@@ -137,6 +173,10 @@ void fs_fork(struct proc *parent, struct proc *child);
 void fs_exec(struct proc *p);
 /* exit: all fds closed, the working directory let go. */
 void fs_proc_exit(struct proc *p);
+/* execve's file: upath (copied into path; 0: path holds it already),
+ * a regular file we may execute; its absolute path goes to path
+ * (PATH_MAX bytes).  0 or -errno. */
+s64 fs_exec_open(struct proc *p, u64 upath, char *path, struct inode **ino);
 /* The file system calls: true if nr is one (the result in *ret). */
 bool fs_syscall(struct proc *p, u64 nr, const u64 *args, s64 *ret);
 

@@ -53,12 +53,50 @@ static u64 *exc_words(const struct l4_msg *m)
 	return w;
 }
 
-/* The reply that sets the whole state w (the UTCB's words). */
+/* The reply that sets the whole state w: its words from MR8 on must be
+ * in the UTCB already. */
 static void reply_state(struct l4_msg *m, const u64 *w)
 {
 	m->mr[0] = L4_TAG_MAKE(0, L4_EXC_WORDS, 0);
 	for (unsigned i = 1; i < L4_MR_REGS; i++)
 		m->mr[i] = w[i];
+}
+
+/* The reply to a system call: the whole state w (w[0] set), or RAX alone. */
+static void syscall_reply(struct l4_msg *m, const u64 *w)
+{
+	if (w[0]) {
+		reply_state(m, w);
+	} else {
+		m->mr[0] = L4_TAG_MAKE(0, 1, 0);
+		m->mr[1] = w[L4_EXC_RAX];
+	}
+}
+
+/* The words p->saved, from MR8 on, into the UTCB for a whole-state reply. */
+static void saved_to_utcb(const struct proc *p)
+{
+	u64 *w = l4_utcb()->mr;
+	for (unsigned i = L4_MR_REGS; i <= L4_EXC_WORDS; i++)
+		w[i] = p->saved[i];
+}
+
+/* Calls that waited are tried again; those that complete are answered
+ * (a send that does not wait: the process waits for it). */
+static void wake_blocked(void)
+{
+	while (lx_wake) {
+		lx_wake = false;
+		for (int i = 0; i < MAX_PROCS; i++) {
+			struct proc *p = &procs[i];
+			if (!p->used || p->zombie || !p->blocked || linux_syscall(p, p->saved) != LX_REPLY)
+				continue;
+			struct l4_msg m;
+			saved_to_utcb(p);
+			syscall_reply(&m, p->saved);
+			l4_ipc(p->tid, L4_NILTHREAD, L4_POLL, &m, NULL);
+		}
+	}
 }
 
 static int signal_of(u64 vector)
@@ -74,7 +112,7 @@ static int signal_of(u64 vector)
 static void killed(struct proc *p, int sig, const char *what, u64 addr, u64 ip)
 {
 	printf("linux: pid %d (%s): %s at %llx (ip %llx): killed by signal %d\n", p->pid, p->exe, what, addr, ip, sig);
-	proc_exit(p, 128 + sig);
+	proc_exit(p, sig);
 }
 
 /* Handles one message; true if a reply is in *m. */
@@ -92,28 +130,29 @@ static bool serve(struct l4_msg *m, u64 tag, l4_tid_t from)
 	}
 	if (label != L4_LABEL_EXCEPTION || L4_TAG_U(tag) < L4_EXC_WORDS)
 		return false;
+	if (p->fork_start) { /* a forked child's first exception: it takes its registers */
+		p->fork_start = false;
+		saved_to_utcb(p);
+		reply_state(m, p->saved);
+		return true;
+	}
 	u64 *w = exc_words(m);
 	if (w[L4_EXC_VECTOR] != L4_EXC_SYSCALL) {
 		killed(p, signal_of(w[L4_EXC_VECTOR]), "exception", w[L4_EXC_ADDR], w[L4_EXC_RIP]);
 		return false;
 	}
-	if (!linux_syscall(p, w))
+	if (linux_syscall(p, w) != LX_REPLY)
 		return false;
-	if (w[0]) {
-		reply_state(m, w);
-	} else {
-		m->mr[0] = L4_TAG_MAKE(0, 1, 0);
-		m->mr[1] = w[L4_EXC_RAX];
-	}
+	syscall_reply(m, w);
 	return true;
 }
 
-static bool any_process(void)
+/* When pid 1 has ended, so does the server, and every process with it. */
+static void end_all(void)
 {
 	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].used)
-			return true;
-	return false;
+		if (procs[i].used && !procs[i].zombie)
+			proc_exit(&procs[i], 9 /* SIGKILL */);
 }
 
 int main(int argc, char **argv)
@@ -148,18 +187,31 @@ int main(int argc, char **argv)
 		printf("linux: no program %s (in the root file system or as a boot module)\n", argv[1]);
 		return 2;
 	}
-	if (!proc_start(image, size, path, argc - 1, (const char *const *)argv + 1)) {
+	static const char *const envp[] = { "HOME=/", "PATH=/bin:/sbin:/usr/bin:/usr/sbin", "TERM=vt100" };
+	static struct lx_args args;
+	args.argc = argc - 1 < LX_MAX_ARGS - (int)ARRAY_SIZE(envp) ? argc - 1 : LX_MAX_ARGS - (int)ARRAY_SIZE(envp);
+	args.envc = (int)ARRAY_SIZE(envp);
+	for (int i = 0; i < args.argc + args.envc; i++)
+		args.str[i] = i < args.argc ? argv[1 + i] : envp[i - args.argc];
+	if (!proc_start(image, size, path, &args)) {
 		printf("linux: cannot start %s\n", argv[1]);
 		return 2;
 	}
 	struct l4_msg m;
 	l4_tid_t from;
 	u64 tag = l4_wait(&m, &from);
-	while (any_process()) {
-		if (serve(&m, tag, from))
-			tag = l4_reply_wait(from, &m, &from);
-		else if (any_process())
-			tag = l4_wait(&m, &from);
+	for (;;) {
+		bool reply = serve(&m, tag, from);
+		if (lx_wake) { /* answer this one first: waking others uses the UTCB */
+			if (reply)
+				l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
+			reply = false;
+			wake_blocked();
+		}
+		if (!init_alive())
+			break;
+		tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
 	}
-	return last_exit_status;
+	end_all();
+	return init_status;
 }

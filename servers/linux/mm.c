@@ -121,6 +121,38 @@ void mm_release(struct proc *p)
 	p->nvma = 0;
 }
 
+/* A copy of table t (at level) and of the pages below it; 0 when out of memory. */
+static u64 copy_table(const u64 *t, int level)
+{
+	u64 *n = (u64 *)page_alloc();
+	if (!n)
+		return 0;
+	for (int i = 0; i < 512; i++) {
+		if (!t[i])
+			continue;
+		n[i] = level ? copy_table((const u64 *)t[i], level - 1) : page_alloc();
+		if (!n[i]) {
+			free_table(n, level);
+			return 0;
+		}
+		if (!level)
+			memcpy((void *)n[i], (const void *)t[i], LX_PAGE);
+	}
+	return (u64)n;
+}
+
+/* Every page the parent has is copied now, rather than shared until
+ * written: simple, and for a fork that is followed by execve, the usual
+ * case, the copies are few (docs/linux-server.md). */
+bool mm_fork(struct proc *parent, struct proc *child)
+{
+	memcpy(child->vma, parent->vma, sizeof(child->vma));
+	child->nvma = parent->nvma;
+	if (parent->pt && !(child->pt = (u64 *)copy_table(parent->pt, 3)))
+		return false;
+	return true;
+}
+
 /* ---- areas ----------------------------------------------------------------------- */
 
 struct vma *vma_find(struct proc *p, u64 va)

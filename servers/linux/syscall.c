@@ -18,7 +18,13 @@
 #define SYS_madvise 28
 #define SYS_nanosleep 35
 #define SYS_getpid 39
+#define SYS_clone 56
+#define SYS_fork 57
+#define SYS_vfork 58
+#define SYS_execve 59
 #define SYS_exit 60
+#define SYS_wait4 61
+#define SYS_kill 62
 #define SYS_uname 63
 #define SYS_gettimeofday 96
 #define SYS_sysinfo 99
@@ -26,7 +32,12 @@
 #define SYS_getgid 104
 #define SYS_geteuid 107
 #define SYS_getegid 108
+#define SYS_setpgid 109
 #define SYS_getppid 110
+#define SYS_getpgrp 111
+#define SYS_setsid 112
+#define SYS_getpgid 121
+#define SYS_getsid 124
 #define SYS_prctl 157
 #define SYS_arch_prctl 158
 #define SYS_gettid 186
@@ -151,6 +162,56 @@ static s64 sys_sysinfo(struct proc *p, u64 buf)
 	return copy_out(p, buf, si, sizeof(si)) ? 0 : -EFAULT;
 }
 
+/* ---- process groups and sessions ---------------------------------------------------------- */
+
+static s64 sys_setpgid(struct proc *p, s64 pid, s64 pgid)
+{
+	struct proc *t = pid ? proc_by_pid((int)pid) : p;
+	if (pgid < 0)
+		return -EINVAL;
+	if (!t || t->zombie || (t != p && t->ppid != p->pid))
+		return -ESRCH;
+	if (t->pid == t->sid || t->sid != p->sid)
+		return -EPERM; /* a session leader, or a child in another session */
+	t->pgid = pgid ? (int)pgid : t->pid;
+	return 0;
+}
+
+static s64 sys_setsid(struct proc *p)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].used && procs[i].pgid == p->pid)
+			return -EPERM; /* already a group leader */
+	p->pgid = p->sid = p->pid;
+	return p->pid;
+}
+
+/* getpgid (sid: getsid) of pid, 0 for the caller. */
+static s64 sys_getpgid(struct proc *p, s64 pid, bool sid)
+{
+	struct proc *t = pid ? proc_by_pid((int)pid) : p;
+	if (!t || pid < 0)
+		return -ESRCH;
+	return sid ? t->sid : t->pgid;
+}
+
+/* Signals arrive with [L2]; until then kill only checks that the target
+ * exists (signal 0). */
+static s64 sys_kill(struct proc *p, s64 pid, u64 sig)
+{
+	if (sig > 64)
+		return -EINVAL;
+	bool found = false;
+	for (int i = 0; i < MAX_PROCS; i++) {
+		struct proc *t = &procs[i];
+		found |= t->used && !t->zombie &&
+			 (pid > 0 ? t->pid == pid : pid == 0 ? t->pgid == p->pgid : pid == -1 || t->pgid == -pid);
+	}
+	if (!found)
+		return -ESRCH;
+	return sig ? -ENOSYS : 0;
+}
+
 /* ---- the table ----------------------------------------------------------------------- */
 
 static void log_unknown(struct proc *p, u64 nr)
@@ -201,6 +262,21 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_getpid:
 	case SYS_gettid: return p->pid;
 	case SYS_getppid: return p->ppid;
+	case SYS_clone: return sys_clone(p, regs, a0, a1, a2, a3, a4);
+	case SYS_fork: return sys_clone(p, regs, 17 /* SIGCHLD */, 0, 0, 0, 0);
+	case SYS_vfork: return sys_clone(p, regs, 0x4000 | 0x100 | 17 /* CLONE_VFORK | CLONE_VM | SIGCHLD */, 0, 0, 0, 0);
+	case SYS_execve: {
+		s64 r = sys_execve(p, regs, a0, a1, a2);
+		*full = r == 0;
+		return r;
+	}
+	case SYS_wait4: return sys_wait4(p, (int)a0, a1, a2, a3);
+	case SYS_kill: return sys_kill(p, (int)a0, a1);
+	case SYS_setpgid: return sys_setpgid(p, (int)a0, (int)a1);
+	case SYS_getpgrp: return p->pgid;
+	case SYS_getpgid: return sys_getpgid(p, (int)a0, false);
+	case SYS_getsid: return sys_getpgid(p, (int)a0, true);
+	case SYS_setsid: return sys_setsid(p);
 	case SYS_getuid:
 	case SYS_getgid:
 	case SYS_geteuid:
@@ -223,16 +299,25 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	return -ENOSYS;
 }
 
-bool linux_syscall(struct proc *p, u64 *regs)
+enum lx_result linux_syscall(struct proc *p, u64 *regs)
 {
 	u64 nr = regs[L4_EXC_RAX];
 	if (nr == SYS_exit || nr == SYS_exit_group) {
-		proc_exit(p, (int)(regs[L4_EXC_RDI] & 0xff));
-		return false;
+		proc_exit(p, (int)(regs[L4_EXC_RDI] & 0xff) << 8);
+		return LX_ENDED;
 	}
 	bool full = false;
-	s64 r = dispatch(p, regs, &full);
+	s64 r = p->vfork_child ? vfork_done(p) : dispatch(p, regs, &full);
+	if (r == LX_GONE)
+		return LX_ENDED;
+	if (r == LX_BLOCK) {
+		if (regs != p->saved)
+			memcpy(p->saved, regs, sizeof(p->saved));
+		p->blocked = true;
+		return LX_WAITS;
+	}
+	p->blocked = false;
 	regs[L4_EXC_RAX] = (u64)r;
 	regs[0] = full;
-	return true;
+	return LX_REPLY;
 }

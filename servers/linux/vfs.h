@@ -100,6 +100,8 @@ struct inode {
 	u64 next_seq;
 	/* symbolic links: the target, size bytes + NUL */
 	char *target;
+	/* pipes (fs.c) */
+	struct pipe *pipe;
 	/* /proc: what the node is, for which process and fd; transient nodes
 	 * are made by lookups and freed when nothing holds them (vfs_gc) */
 	u8 pn;
