@@ -117,7 +117,7 @@ struct proc *proc_by_pid(int pid); /* live or zombie */
 struct proc *proc_start(const u8 *image, u64 size, const char *name, const struct lx_args *a);
 /* The end of a process, with wait4's status: exit code << 8, or the signal. */
 void proc_exit(struct proc *p, int wstatus);
-bool init_alive(void);  /* pid 1 has not exited: the server runs as long as it */
+extern bool init_ended; /* pid 1 has exited: so does the server */
 extern int init_status; /* pid 1's exit code, or 128 + the signal that ended it */
 
 /* System-call results that are no errno: the call waits (it is tried again

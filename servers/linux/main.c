@@ -89,7 +89,10 @@ static void wake_blocked(void)
 		lx_wake = false;
 		for (int i = 0; i < MAX_PROCS; i++) {
 			struct proc *p = &procs[i];
-			if (!p->used || p->zombie || !p->blocked || linux_syscall(p, p->saved) != LX_REPLY)
+			if (!p->used || p->zombie || !p->blocked)
+				continue;
+			p->blocked = false;
+			if (linux_syscall(p, p->saved) != LX_REPLY)
 				continue;
 			struct l4_msg m;
 			saved_to_utcb(p);
@@ -208,7 +211,7 @@ int main(int argc, char **argv)
 			reply = false;
 			wake_blocked();
 		}
-		if (!init_alive())
+		if (init_ended)
 			break;
 		tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
 	}

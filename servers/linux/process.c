@@ -9,6 +9,7 @@
 
 struct proc procs[MAX_PROCS];
 int init_status;
+bool init_ended;
 bool lx_wake;
 static int next_pid = 1;
 
@@ -223,6 +224,7 @@ void proc_exit(struct proc *p, int wstatus)
 	p->blocked = false;
 	p->in_vfork = false;
 	p->wstatus = wstatus;
+	init_ended |= p->pid == 1;
 	if (p->pid == 1)
 		init_status = (wstatus & 0x7f) ? 128 + (wstatus & 0x7f) : (wstatus >> 8) & 0xff;
 	for (int i = 0; i < MAX_PROCS; i++) {
@@ -239,11 +241,6 @@ void proc_exit(struct proc *p, int wstatus)
 	lx_wake = true;
 }
 
-bool init_alive(void)
-{
-	struct proc *init = proc_by_pid(1);
-	return init && !init->zombie;
-}
 
 /* ---- fork, exec, wait -------------------------------------------------------------------- */
 

@@ -307,16 +307,16 @@ enum lx_result linux_syscall(struct proc *p, u64 *regs)
 		return LX_ENDED;
 	}
 	bool full = false;
+	/* a vfork parent's call is done when its child is (it is tried again then) */
 	s64 r = p->vfork_child ? vfork_done(p) : dispatch(p, regs, &full);
-	if (r == LX_GONE)
-		return LX_ENDED;
-	if (r == LX_BLOCK) {
+	if (r <= LX_BLOCK) { /* LX_BLOCK or LX_GONE: one test on the way of every call */
+		if (r == LX_GONE)
+			return LX_ENDED;
 		if (regs != p->saved)
 			memcpy(p->saved, regs, sizeof(p->saved));
 		p->blocked = true;
 		return LX_WAITS;
 	}
-	p->blocked = false;
 	regs[L4_EXC_RAX] = (u64)r;
 	regs[0] = full;
 	return LX_REPLY;
