@@ -558,19 +558,31 @@ static s64 write_chunk(struct file *f, const void *buf, u64 len, u64 *pos)
 static bool seekable(struct file *f) { return !is_console(f->ino) && !is_pipe(f->ino); }
 
 /* A read into (or a write from) the process's buffer at *pos, a page at a
- * time through the bounce buffer; bytes or -errno. */
+ * time through the bounce buffer; bytes or -errno.  A write to a pipe
+ * that must wait after writing some of its bytes keeps their number in
+ * p->io_done and waits (LX_BLOCK); tried again, it goes on after them, so
+ * that a blocking write writes all, as on Linux. */
 static s64 io_user(struct proc *p, struct file *f, u64 buf, u64 len, u64 *pos, bool write)
 {
 	if (len > MAX_RW_COUNT)
 		len = MAX_RW_COUNT;
-	u64 done = 0;
+	u64 done = write ? p->io_done : 0;
+	p->io_done = 0;
 	while (done < len) {
 		u64 n = len - done < LX_PAGE ? len - done : LX_PAGE;
 		if (write && !copy_in(p, bounce, buf + done, n))
 			return done ? (s64)done : -EFAULT;
 		s64 r = write ? write_chunk(f, bounce, n, pos) : read_chunk(f, bounce, n, pos);
+		if (r == LX_BLOCK && done) {
+			p->io_done = done;
+			return LX_BLOCK;
+		}
 		if (r < 0)
 			return done ? (s64)done : r;
+		if (write && is_pipe(f->ino) && (u64)r < n) {
+			done += (u64)r;
+			continue; /* the rest waits for room */
+		}
 		if (!write && r && !copy_out(p, buf + done, bounce, (u64)r))
 			return done ? (s64)done : -EFAULT;
 		done += (u64)r;
@@ -639,6 +651,8 @@ static s64 sys_iov(struct proc *p, u64 fd, u64 iov, u64 cnt, s64 off, bool write
 		if (!v[1])
 			continue;
 		s64 r = io_user(p, f, v[0], v[1], at, write);
+		if (r < 0 && done)
+			p->io_done = 0; /* a later vector waited: what is written so far is the answer */
 		if (r < 0)
 			return done ? done : r;
 		done += r;

@@ -89,6 +89,9 @@ struct proc {
 	bool blocked, fork_start;
 	u64 saved[L4_EXC_WORDS + 1]; /* [0]: whether the reply sets the whole state */
 	int vfork_child;     /* the child a vfork parent waits for */
+	u64 io_done;         /* bytes a waiting pipe write has written already */
+	bool execed;         /* has called execve (setpgid by the parent: EACCES) */
+	bool shares_vm;      /* a vfork child: pt is its parent's (which waits meanwhile) */
 	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
 	u64 *pt;             /* logical page table: va -> page here (mm.c) */
@@ -121,7 +124,8 @@ extern bool init_ended; /* pid 1 has exited: so does the server */
 extern int init_status; /* pid 1's exit code, or 128 + the signal that ended it */
 
 /* System-call results that are no errno: the call waits (it is tried again
- * when lx_wake is set), or the process is gone (no reply). */
+ * when lx_wake is set), or the calling thread is gone (no reply: the
+ * process ended, or execve gave it a new task). */
 #define LX_BLOCK (-100000)
 #define LX_GONE (-100001)
 extern bool lx_wake;
@@ -140,8 +144,9 @@ u64 mm_page(struct proc *p, u64 va, bool write);
 /* A page fault: fills *m with the reply; false if the access is not allowed. */
 bool mm_fault(struct proc *p, u64 va, unsigned access, struct l4_msg *m);
 void mm_release(struct proc *p);
-/* fork: the child's areas and a copy of the parent's pages; false when out of memory. */
-bool mm_fork(struct proc *parent, struct proc *child);
+/* fork: the child's areas and a copy of the parent's pages, or (share)
+ * the parent's page table itself; false when out of memory. */
+bool mm_fork(struct proc *parent, struct proc *child, bool share);
 /* Copy between the process's memory and ours; false on a bad address. */
 bool copy_in(struct proc *p, void *dst, u64 src, u64 len);
 bool copy_out(struct proc *p, u64 dst, const void *src, u64 len);

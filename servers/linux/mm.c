@@ -115,6 +115,9 @@ static void free_table(u64 *t, int level)
  * so nothing needs to be unmapped from it). */
 void mm_release(struct proc *p)
 {
+	if (p->shares_vm) /* the memory is the parent's: only let go of it */
+		p->pt = NULL;
+	p->shares_vm = false;
 	if (p->pt)
 		free_table(p->pt, 3);
 	p->pt = NULL;
@@ -143,11 +146,17 @@ static u64 copy_table(const u64 *t, int level)
 
 /* Every page the parent has is copied now, rather than shared until
  * written: simple, and for a fork that is followed by execve, the usual
- * case, the copies are few (docs/linux-server.md). */
-bool mm_fork(struct proc *parent, struct proc *child)
+ * case, the copies are few (docs/linux-server.md).  A vfork child shares
+ * the parent's table instead: its faults map the parent's pages. */
+bool mm_fork(struct proc *parent, struct proc *child, bool share)
 {
 	memcpy(child->vma, parent->vma, sizeof(child->vma));
 	child->nvma = parent->nvma;
+	if (share) {
+		child->pt = parent->pt;
+		child->shares_vm = true;
+		return true;
+	}
 	if (parent->pt && !(child->pt = (u64 *)copy_table(parent->pt, 3)))
 		return false;
 	return true;

@@ -178,8 +178,10 @@ static bool image_load(struct proc *p, const u8 *image, u64 size, const char *na
  * and exception handler, started at ip with sp. */
 static bool task_start(struct proc *p, u64 ip, u64 sp)
 {
-	if (l4_create_thread_ex(L4_NEWTASK, l4_myself(), L4_TC_ALIEN, l4_myself(), &p->tid) < 0)
+	l4_tid_t t;
+	if (l4_create_thread_ex(L4_NEWTASK, l4_myself(), L4_TC_ALIEN, l4_myself(), &t) < 0)
 		return false;
+	p->tid = t;
 	by_thread[L4_TID_NUMBER(p->tid)] = p;
 	l4_start_thread(p->tid, ip, sp);
 	return true;
@@ -210,14 +212,20 @@ struct proc *proc_by_pid(int pid)
 	return NULL;
 }
 
+/* Deletes a process's task (with its thread t). */
+static void task_end(l4_tid_t t)
+{
+	l4_delete_task(t);
+	if (by_thread[L4_TID_NUMBER(t)] && by_thread[L4_TID_NUMBER(t)]->tid == t)
+		by_thread[L4_TID_NUMBER(t)] = NULL;
+}
+
 /* The process is gone: its task, memory and files.  It stays a zombie
  * (holding its status) until its parent waits for it; a process without a
  * parent that could wait is freed at once, and its children go to pid 1. */
 void proc_exit(struct proc *p, int wstatus)
 {
-	l4_delete_task(p->tid);
-	if (by_thread[L4_TID_NUMBER(p->tid)] == p)
-		by_thread[L4_TID_NUMBER(p->tid)] = NULL;
+	task_end(p->tid);
 	fs_proc_exit(p);
 	mm_release(p);
 	p->zombie = true;
@@ -261,13 +269,13 @@ void proc_exit(struct proc *p, int wstatus)
 
 /* fork, vfork and clone of a process (not of a thread).  The child is a
  * copy: its own task with a copy of the memory (mm_fork), sharing the open
- * files.  It starts at the parent's system-call instruction (RIP - 2: the
+ * files; with CLONE_VM (only with CLONE_VFORK) its task shows the
+ * parent's memory instead, the parent waiting meanwhile.  It starts at the parent's system-call instruction (RIP - 2: the
  * two bytes of `syscall` or `int 0x80`, which its copied memory holds)
  * and so raises an exception at once; the server answers that with the
  * parent's registers and RAX = 0 (p->fork_start), the only way to give a
- * new thread a whole register state.  CLONE_VM is accepted only with
- * CLONE_VFORK (posix_spawn's use), the child still getting a copy: the
- * parent waits until it calls execve or exits, as after vfork. */
+ * new thread a whole register state.  The vfork parent waits
+ * until its child calls execve or exits. */
 s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls)
 {
 	if (flags & CLONE_THREAD)
@@ -294,7 +302,7 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	c->saved[L4_EXC_FS_BASE] = c->fs_base;
 	if (newsp)
 		c->saved[L4_EXC_RSP] = newsp;
-	if (!mm_fork(p, c)) {
+	if (!mm_fork(p, c, flags & CLONE_VM)) {
 		mm_release(c);
 		c->used = false;
 		return -ENOMEM;
@@ -504,17 +512,24 @@ s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp)
 	if (!image || !elf_ok(image, size))
 		return -ENOEXEC;
 	/* the point of no return */
+	bool new_task = p->shares_vm; /* its task still maps the parent's pages */
 	mm_release(p);
 	fs_exec(p);
 	u64 entry, sp;
-	if (!image_load(p, image, size, path, &exec_args, &entry, &sp)) {
+	l4_tid_t old = p->tid;
+	if (!image_load(p, image, size, path, &exec_args, &entry, &sp) || (new_task && !task_start(p, entry, sp))) {
 		printf("linux: pid %d: execve of %s: out of memory, killed\n", p->pid, path);
 		proc_exit(p, 9 /* SIGKILL */);
 		return LX_GONE;
 	}
+	p->execed = true;
 	if (p->in_vfork) {
 		p->in_vfork = false;
 		lx_wake = true;
+	}
+	if (new_task) { /* the new program runs in a task of its own, from its entry point */
+		task_end(old);
+		return LX_GONE;
 	}
 	for (unsigned i = 1; i <= L4_EXC_WORDS; i++)
 		regs[i] = 0;

@@ -171,9 +171,17 @@ static s64 sys_setpgid(struct proc *p, s64 pid, s64 pgid)
 		return -EINVAL;
 	if (!t || t->zombie || (t != p && t->ppid != p->pid))
 		return -ESRCH;
+	if (t != p && t->execed)
+		return -EACCES;
 	if (t->pid == t->sid || t->sid != p->sid)
 		return -EPERM; /* a session leader, or a child in another session */
-	t->pgid = pgid ? (int)pgid : t->pid;
+	pgid = pgid ? pgid : t->pid;
+	bool group = pgid == t->pid;
+	for (int i = 0; i < MAX_PROCS && !group; i++)
+		group = procs[i].used && !procs[i].zombie && procs[i].pgid == pgid && procs[i].sid == p->sid;
+	if (!group)
+		return -EPERM; /* no such group in the session */
+	t->pgid = (int)pgid;
 	return 0;
 }
 
@@ -234,10 +242,10 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	if (fs_syscall(p, nr, args, &r))
 		return r; /* files: fs.c */
 	switch (nr) {
-	case SYS_brk: return sys_brk(p, a0);
-	case SYS_mmap: return sys_mmap(p, a0, a1, a2, a3, a4, a5);
-	case SYS_munmap: return sys_munmap(p, a0, a1);
-	case SYS_mprotect: return sys_mprotect(p, a0, a1, a2);
+	case SYS_brk: return p->shares_vm ? (s64)p->brk : sys_brk(p, a0);
+	case SYS_mmap: return p->shares_vm ? -ENOMEM : sys_mmap(p, a0, a1, a2, a3, a4, a5);
+	case SYS_munmap: return p->shares_vm ? -ENOMEM : sys_munmap(p, a0, a1);
+	case SYS_mprotect: return p->shares_vm ? -ENOMEM : sys_mprotect(p, a0, a1, a2);
 	case SYS_madvise: return 0;
 	case SYS_arch_prctl:
 		if (a0 == ARCH_SET_FS) {
