@@ -6,7 +6,8 @@
 # and its output must equal the host's for the same command in a copy of
 # those files.  `ls -l` dates are left out (the server's clock starts at
 # boot).  A line "=STATUS PROGRAM ARGS" instead runs PROGRAM (a boot module
-# from build/lx) and expects only that exit status.  Prints "ok N - ..." /
+# from build/lx) and expects that exit status; the "ok N - ..." and "not ok
+# N - ..." lines it prints count as tests too.  Prints "ok N - ..." /
 # "not ok N - ..." lines and a summary line
 # "lxtest: N passed, N failed"; exits 1 if any failed.
 set -u
@@ -47,6 +48,12 @@ for i in "${!cmds[@]}"; do
 	case "$c" in
 	=*)
 		set -- ${c#=}
+		# a test program's own checks count one by one
+		oks=$(grep -c '^ok [0-9]* - ' "$work/out.$n" 2>/dev/null)
+		noks=$(grep -c '^not ok [0-9]* - ' "$work/out.$n" 2>/dev/null)
+		passed=$((passed + ${oks:-0}))
+		failed=$((failed + ${noks:-0}))
+		grep '^not ok [0-9]* - ' "$work/out.$n" 2>/dev/null | sed "s/^/#   $2: /"
 		st=$(cat "$work/status.$n" 2>/dev/null)
 		if [ "$st" = "$1" ]; then echo "ok $n - $2 ends with status $1"; passed=$((passed + 1))
 		else echo "not ok $n - $2 ends with status $1 (got '$st')"; failed=$((failed + 1)); fi

@@ -92,6 +92,7 @@ struct proc {
 	u64 io_done;         /* bytes a waiting pipe write has written already */
 	bool execed;         /* has called execve (setpgid by the parent: EACCES) */
 	bool shares_vm;      /* a vfork child: pt is its parent's (which waits meanwhile) */
+	u64 wake_at;         /* a sleeping process: when it wakes (now_ns) */
 	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
 	u64 *pt;             /* logical page table: va -> page here (mm.c) */
@@ -164,6 +165,8 @@ s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64
 s64 sys_munmap(struct proc *p, u64 addr, u64 len);
 s64 sys_mprotect(struct proc *p, u64 addr, u64 len, u64 prot);
 u64 now_ns(void);                    /* the clock: nanoseconds since boot */
+extern unsigned sleepers;            /* processes in nanosleep */
+u64 sleep_timeouts(void);            /* the server's IPC timeouts until the first of them wakes */
 void lx_random(void *buf, u64 len);  /* getrandom's and /dev/urandom's bytes */
 
 /* ---- files (vfs.c, initramfs.c, procfs.c, fs.c; docs/linux-server.md) -------- */

@@ -204,7 +204,7 @@ int main(int argc, char **argv)
 	l4_tid_t from;
 	u64 tag = l4_wait(&m, &from);
 	for (;;) {
-		bool reply = serve(&m, tag, from);
+		bool reply = serve(&m, tag, from); /* false for a failed IPC (a timeout) */
 		if (lx_wake) { /* answer this one first: waking others uses the UTCB */
 			if (reply)
 				l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);
@@ -213,7 +213,13 @@ int main(int argc, char **argv)
 		}
 		if (init_ended)
 			break;
-		tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
+		if (sleepers) { /* wait no longer than until the first sleeper wakes */
+			tag = l4_ipc(reply ? from : L4_NILTHREAD, L4_ANYTHREAD, sleep_timeouts(), &m, &from);
+			if (l4_ipc_failed(tag) && L4_IPC_ERRCODE(tag) == L4_IPC_TIMEOUT && (tag & L4_TAG_RECV_PHASE))
+				lx_wake = true;
+		} else {
+			tag = reply ? l4_reply_wait(from, &m, &from) : l4_wait(&m, &from);
+		}
 	}
 	end_all();
 	return init_status;

@@ -230,6 +230,9 @@ void proc_exit(struct proc *p, int wstatus)
 	mm_release(p);
 	p->zombie = true;
 	p->blocked = false;
+	if (p->wake_at)
+		sleepers--;
+	p->wake_at = 0;
 	p->in_vfork = false;
 	p->wstatus = wstatus;
 	init_ended |= p->pid == 1;

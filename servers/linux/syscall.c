@@ -87,18 +87,44 @@ static s64 sys_gettimeofday(struct proc *p, u64 tv)
 	return !tv || copy_out(p, tv, v, sizeof(v)) ? 0 : -EFAULT;
 }
 
-static s64 sys_nanosleep(struct proc *p, u64 req)
+#define TIMER_ABSTIME 1
+
+/* Sleeping is a call that waits (LX_BLOCK) until p->wake_at; the server's
+ * loop wakes it with a receive timeout (sleep_timeouts). */
+static s64 sys_nanosleep(struct proc *p, u64 clock, u64 flags, u64 req)
 {
-	u64 v[2];
-	if (!copy_in(p, v, req, sizeof(v)))
-		return -EFAULT;
-	if (v[1] >= 1000000000ull)
-		return -EINVAL;
-	u64 us = v[0] * 1000000ull + v[1] / 1000;
-	struct l4_msg m;
-	/* sleeping: a receive from ourselves with a timeout (the server waits too) */
-	l4_ipc(L4_NILTHREAD, l4_myself(), L4_TIMEOUTS(0, us < 0xfffffffeull ? (u32)us + 1 : 0xfffffffeu), &m, NULL);
+	if (!p->wake_at) {
+		u64 v[2];
+		if (clock > 11 || flags & ~(u64)TIMER_ABSTIME)
+			return -EINVAL;
+		if (!copy_in(p, v, req, sizeof(v)))
+			return -EFAULT;
+		if (v[1] >= 1000000000ull || (s64)v[0] < 0)
+			return -EINVAL;
+		u64 ns = v[0] > 1000000000000ull ? ~0ull >> 2 : v[0] * 1000000000ull + v[1]; /* every clock counts from boot */
+		u64 now = now_ns(), at = flags & TIMER_ABSTIME ? ns : now + ns;
+		if (at <= now)
+			return 0;
+		p->wake_at = at;
+		sleepers++;
+	}
+	if (now_ns() < p->wake_at)
+		return LX_BLOCK;
+	p->wake_at = 0;
+	sleepers--;
 	return 0;
+}
+
+unsigned sleepers;
+
+u64 sleep_timeouts(void)
+{
+	u64 first = ~0ull, now = now_ns();
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].used && !procs[i].zombie && procs[i].wake_at && procs[i].wake_at < first)
+			first = procs[i].wake_at;
+	u64 us = first > now ? (first - now) / 1000 + 1 : 1;
+	return L4_TIMEOUTS(L4_TIMEOUT_ZERO, us < 0xfffffffeull ? (u32)us : 0xfffffffeu);
 }
 
 static u64 rnd_state = 0x853c49e6748fea9bull;
@@ -295,8 +321,8 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 		s64 t = (s64)(now_ns() / 1000000000ull);
 		return !a0 || copy_out(p, a0, &t, 8) ? t : -EFAULT;
 	}
-	case SYS_nanosleep: return sys_nanosleep(p, a0);
-	case SYS_clock_nanosleep: return sys_nanosleep(p, a2);
+	case SYS_nanosleep: return sys_nanosleep(p, 0, 0, a0);
+	case SYS_clock_nanosleep: return sys_nanosleep(p, a0, a1, a2);
 	case SYS_sched_yield: return 0;
 	case SYS_getrandom: return sys_getrandom(p, a0, a1);
 	case SYS_prlimit64: return sys_prlimit64(p, a0, a1, a2, a3);
