@@ -143,8 +143,10 @@ kernel-test: all
 	tools/qemu.sh test
 
 bench: all
-	KERNEL=$(B)/kernel-release.bin tools/qemu.sh bench
+	KERNEL=$(B)/kernel-release.bin bash -o pipefail -c 'tools/qemu.sh bench | tee $(B)/bench.log'
 	@KERNEL=$(B)/kernel-nofp.bin BENCH_CFG=bench-slow.cfg tools/qemu.sh bench | grep '^BENCH'
+	@WANT_NATIVE=1 tools/deps.sh
+	@tools/native.sh $(B)/bench.log
 
 # tests/kernel/t_fuzz.c with tools/fuzz.cfg, on the normal kernel (KERNEL=
 # for another); the log is build/fuzz.log, the summary lines go to the

@@ -14,6 +14,8 @@ have cpio || need="$need cpio"
 dpkg -s busybox-static >/dev/null 2>&1 || need="$need busybox-static" # the Linux server's user land
 have cpio || need="$need cpio"
 [ -e /usr/lib/x86_64-linux-gnu/libc.a ] || need="$need libc6-dev"
+# make bench: Debian's Linux kernel, booted in QEMU for the native figures
+[ -z "${WANT_NATIVE:-}" ] || ls /boot/vmlinuz-* >/dev/null 2>&1 || need="$need linux-image-amd64"
 [ -z "$need" ] && exit 0
 echo "deps: installing$need"
 SUDO=""

@@ -1,6 +1,6 @@
 #!/bin/bash
 # The one place QEMU is started, for run, test, bench and gdb.
-#   tools/qemu.sh run|test|bench|fuzz|gdb|panictest|boot
+#   tools/qemu.sh run|test|bench|fuzz|gdb|panictest|boot|native
 # QEMU runs under TCG (-accel tcg -cpu max).  ACCEL=kvm opts into KVM, for
 # machines with real VT-x/AMD-V only: a software hypervisor posing as
 # /dev/kvm (PVM) breaks user-mode SYSCALL in the guest.
@@ -47,6 +47,14 @@ base=(qemu-system-x86_64 "${accel[@]}" -m 512M -no-reboot -display none
 	-device isa-debug-exit,iobase=0xf4,iosize=4 -kernel "${KERNEL:-$B/kernel.bin}")
 
 case "$mode" in
+native)
+	# Debian's own Linux kernel (NATIVE_KERNEL) with the initramfs
+	# NATIVE_INITRD, the same QEMU and -icount: the native side of make bench
+	timeout --foreground -k 5 "$TIMEOUT" qemu-system-x86_64 "${accel[@]}" -m 512M -no-reboot -display none \
+		-icount shift=0 -serial stdio -monitor none -kernel "$NATIVE_KERNEL" -initrd "$NATIVE_INITRD" \
+		-append "console=ttyS0 quiet panic=-1 rdinit=/init" </dev/null
+	exit $?
+	;;
 run)
 	exec "${base[@]}" -serial mon:stdio -initrd "$(modules run.cfg)"
 	;;
@@ -106,7 +114,7 @@ gdb)
 	kill $qpid 2>/dev/null
 	;;
 *)
-	echo "usage: $0 run|test|bench|fuzz|gdb|panictest|boot" >&2
+	echo "usage: $0 run|test|bench|fuzz|gdb|panictest|boot|native" >&2
 	exit 2
 	;;
 esac
