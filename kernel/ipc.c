@@ -638,11 +638,11 @@ void ipc_partner_gone(struct tcb *t)
 		sendq_remove(t->partner, t);
 	while (t->sendq_head)
 		ipc_abort(t->sendq_head, L4_IPC_NOPARTNER);
-	for (u32 n = 1; n < L4_MAX_THREADS; n++) {
-		struct tcb *w = tcb_by_number(n);
-		if (w && w->state == TS_RECV && w->wait_from == t->tid)
-			ipc_abort(w, L4_IPC_NOPARTNER);
-	}
+	/* the live threads, task by task: fewer than the thread numbers */
+	for (struct space *s = all_spaces; s; s = s->next_space)
+		for (struct tcb *w = s->threads; w; w = w->space_next)
+			if (w->state == TS_RECV && w->wait_from == t->tid)
+				ipc_abort(w, L4_IPC_NOPARTNER);
 }
 
 /* A call on t's behalf with the kernel message in t->kmsg (the thread's

@@ -266,16 +266,14 @@ u64 pt_next_mapped(u64 *pml4, u64 va, u64 end)
 				break;
 			t = table_of(e);
 		}
-		if (l == 0 && (t[IDX(va, 0)] & PTE_P))
-			return va;
-		if (l == 1 && (t[IDX(va, 1)] & PTE_P))
-			return va; /* inside a 2 MiB leaf */
-		/* skip to the start of the next entry at level l */
+		if (l <= 1 && (t[IDX(va, l)] & PTE_P))
+			return va; /* a 4 KiB leaf, or inside a 2 MiB one */
+		/* skip the absent entries that follow in this table at level l:
+		 * a sparse table costs a load per slot, not a walk from the top */
 		u64 span = 1ull << (12 + 9 * l);
-		u64 next = (va & ~(span - 1)) + span;
-		if (next <= va)
-			return end;
-		va = next;
+		do
+			va = (va & ~(span - 1)) + span;
+		while (va < limit && IDX(va, l) != 0 && !(t[IDX(va, l)] & PTE_P));
 	}
 	return end;
 }
