@@ -150,9 +150,14 @@ static void serve(struct l4_msg *m, l4_tid_t client)
 		devices_given[ndevices_given].base = base;
 		devices_given[ndevices_given++].end = base + (1ull << log2);
 	} else {
-		for (u64 off = 0; ok && off < (1ull << log2); off += 4096)
+		bool module = false;
+		for (u64 off = 0; ok && off < (1ull << log2); off += 4096) {
 			ok = may_give(base + off, true);
-		if (!ok) {
+			module |= l4_kip_mem_type(l4_kip(), base + off) == L4_MEM_MODULE;
+		}
+		/* boot modules only to the root task (which serves them read-only):
+		 * a task asking for RAM at an address must not take them away */
+		if (!ok || (module && !is_privileged(client))) {
 			m->mr[0] = L4_TAG_MAKE(1, 0, 0);
 			return;
 		}
