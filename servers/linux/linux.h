@@ -133,7 +133,7 @@ extern bool lx_wake;
 s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_tid, u64 child_tid, u64 tls);
 s64 vfork_done(struct proc *p);
 s64 sys_wait4(struct proc *p, s64 pid, u64 ustatus, u64 options, u64 rusage);
-s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp);
+s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp);
 
 /* ---- memory of a process (mm.c) ---------------------------------------------- */
 struct vma *vma_find(struct proc *p, u64 va);
@@ -144,7 +144,10 @@ void vma_remove(struct proc *p, u64 start, u64 end);
 u64 mm_page(struct proc *p, u64 va, bool write);
 /* A page fault: fills *m with the reply; false if the access is not allowed. */
 bool mm_fault(struct proc *p, u64 va, unsigned access, struct l4_msg *m);
-void mm_release(struct proc *p);
+/* All of a process's memory goes back to the server.  task_gone: its task
+ * has been deleted, so no page needs to be unmapped from it (each Unmap is
+ * a system call). */
+void mm_release(struct proc *p, bool task_gone);
 /* fork: the child's areas and a copy of the parent's pages, or (share)
  * the parent's page table itself; false when out of memory. */
 bool mm_fork(struct proc *parent, struct proc *child, bool share);

@@ -98,28 +98,30 @@ static void page_release(u64 *slot)
 	*slot = 0;
 }
 
-static void free_table(u64 *t, int level)
+/* Frees a table and what is below it; unmap: take the pages back from
+ * the process first (not needed when its task is gone). */
+static void free_table(u64 *t, int level, bool unmap)
 {
 	for (int i = 0; i < 512; i++) {
 		if (!t[i])
 			continue;
 		if (level > 0)
-			free_table((u64 *)t[i], level - 1);
-		else
+			free_table((u64 *)t[i], level - 1, unmap);
+		else if (unmap)
 			page_release(&t[i]);
+		else
+			page_free(t[i]);
 	}
 	page_free((u64)t);
 }
 
-/* All of a process's memory, when it is gone (its task is deleted first,
- * so nothing needs to be unmapped from it). */
-void mm_release(struct proc *p)
+void mm_release(struct proc *p, bool task_gone)
 {
 	if (p->shares_vm) /* the memory is the parent's: only let go of it */
 		p->pt = NULL;
 	p->shares_vm = false;
 	if (p->pt)
-		free_table(p->pt, 3);
+		free_table(p->pt, 3, !task_gone);
 	p->pt = NULL;
 	p->nvma = 0;
 }
@@ -135,7 +137,7 @@ static u64 copy_table(const u64 *t, int level)
 			continue;
 		n[i] = level ? copy_table((const u64 *)t[i], level - 1) : page_alloc();
 		if (!n[i]) {
-			free_table(n, level);
+			free_table(n, level, false);
 			return 0;
 		}
 		if (!level)

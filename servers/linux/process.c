@@ -197,7 +197,7 @@ struct proc *proc_start(const u8 *image, u64 size, const char *name, const struc
 	fs_proc_start(p);
 	if (!image_load(p, image, size, name, a, &entry, &sp) || !task_start(p, entry, sp)) {
 		fs_proc_exit(p);
-		mm_release(p);
+		mm_release(p, true);
 		p->used = false;
 		return NULL;
 	}
@@ -227,7 +227,7 @@ void proc_exit(struct proc *p, int wstatus)
 {
 	task_end(p->tid);
 	fs_proc_exit(p);
-	mm_release(p);
+	mm_release(p, true);
 	p->zombie = true;
 	p->blocked = false;
 	if (p->wake_at)
@@ -306,7 +306,7 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	if (newsp)
 		c->saved[L4_EXC_RSP] = newsp;
 	if (!mm_fork(p, c, flags & CLONE_VM)) {
-		mm_release(c);
+		mm_release(c, true);
 		c->used = false;
 		return -ENOMEM;
 	}
@@ -319,7 +319,7 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	c->fork_start = true;
 	if (!task_start(c, regs[L4_EXC_RIP] - 2, regs[L4_EXC_RSP])) {
 		fs_proc_exit(c);
-		mm_release(c);
+		mm_release(c, true);
 		c->used = false;
 		return -EAGAIN;
 	}
@@ -482,12 +482,12 @@ static s64 args_for_script(struct lx_args *a, char *interp, char *arg, char *scr
 	return 0;
 }
 
-/* execve: the new program replaces the old in the same process (and
- * task); a script starting with "#!" runs its interpreter (one level).
- * Everything that can fail is checked before the old image goes; after
- * that, running out of memory kills the process.  Returns 0 with the new
- * state in regs, -errno, or LX_GONE. */
-s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp)
+/* execve: the new program replaces the old in the same process; a script
+ * starting with "#!" runs its interpreter (one level).  Everything that
+ * can fail is checked before the old image goes; after that, running out
+ * of memory kills the process.  Returns -errno, or LX_GONE: the process
+ * goes on in a new task (or was killed). */
+s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp)
 {
 	static char path[PATH_MAX], line[256], interp_path[PATH_MAX], script[PATH_MAX];
 	struct inode *ino;
@@ -514,13 +514,14 @@ s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp)
 	u64 size = ino->size;
 	if (!image || !elf_ok(image, size))
 		return -ENOEXEC;
-	/* the point of no return */
-	bool new_task = p->shares_vm; /* its task still maps the parent's pages */
-	mm_release(p);
+	/* The point of no return.  The new program gets a new task: deleting
+	 * the old one takes back all it maps at once (one Unmap per page
+	 * would cost more), and a vfork child's task maps its parent's pages. */
+	task_end(p->tid);
+	mm_release(p, true);
 	fs_exec(p);
 	u64 entry, sp;
-	l4_tid_t old = p->tid;
-	if (!image_load(p, image, size, path, &exec_args, &entry, &sp) || (new_task && !task_start(p, entry, sp))) {
+	if (!image_load(p, image, size, path, &exec_args, &entry, &sp) || !task_start(p, entry, sp)) {
 		printf("linux: pid %d: execve of %s: out of memory, killed\n", p->pid, path);
 		proc_exit(p, 9 /* SIGKILL */);
 		return LX_GONE;
@@ -530,14 +531,5 @@ s64 sys_execve(struct proc *p, u64 *regs, u64 upath, u64 uargv, u64 uenvp)
 		p->in_vfork = false;
 		lx_wake = true;
 	}
-	if (new_task) { /* the new program runs in a task of its own, from its entry point */
-		task_end(old);
-		return LX_GONE;
-	}
-	for (unsigned i = 1; i <= L4_EXC_WORDS; i++)
-		regs[i] = 0;
-	regs[L4_EXC_RIP] = entry;
-	regs[L4_EXC_RSP] = sp;
-	regs[L4_EXC_RFLAGS] = 0x202;
-	return 0;
+	return LX_GONE; /* no reply: the thread that called is gone, the new one starts at the entry point */
 }

@@ -299,11 +299,7 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_clone: return sys_clone(p, regs, a0, a1, a2, a3, a4);
 	case SYS_fork: return sys_clone(p, regs, 17 /* SIGCHLD */, 0, 0, 0, 0);
 	case SYS_vfork: return sys_clone(p, regs, 0x4000 | 0x100 | 17 /* CLONE_VFORK | CLONE_VM | SIGCHLD */, 0, 0, 0, 0);
-	case SYS_execve: {
-		s64 r = sys_execve(p, regs, a0, a1, a2);
-		*full = r == 0;
-		return r;
-	}
+	case SYS_execve: return sys_execve(p, a0, a1, a2);
 	case SYS_wait4: return sys_wait4(p, (int)a0, a1, a2, a3);
 	case SYS_kill: return sys_kill(p, (int)a0, a1);
 	case SYS_setpgid: return sys_setpgid(p, (int)a0, (int)a1);
