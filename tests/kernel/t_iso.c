@@ -857,6 +857,14 @@ static void test_privileged(void)
 		CHECK(refused_by_sigma0(ag, L4_FPAGE(HPET, 12, L4_RWX)) && probe(ag, HPET) == 0,
 		      "sigma0 refuses %s the HPET's device memory", n);
 		CHECK(refused_by_sigma0(ag, L4_IO_FPAGE(0x2f8, 3)), "sigma0 refuses %s COM2's ports", n);
+		/* modules the root task has not mapped yet (fs_root.cpio in
+		 * test.cfg) are among them: asking for RAM at an address must not
+		 * take one away */
+		const struct l4_kip *k = l4_kip();
+		bool refused = true;
+		for (u32 mi = 0; mi < k->n_modules; mi++)
+			refused &= refused_by_sigma0(ag, L4_FPAGE(k->modules[mi].base & ~0xfffull, 12, L4_RWX));
+		CHECK(refused, "sigma0 refuses %s the first page of each of the %u boot modules", n, k->n_modules);
 	}
 	/* interrupts and ports, as t_io checks for our own task */
 	struct l4_msg m;
