@@ -4,8 +4,10 @@
 #ifndef LINUX_TEST_CHECK_H
 #define LINUX_TEST_CHECK_H
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 static int checks, failures;
 
@@ -21,5 +23,14 @@ static void __attribute__((format(printf, 2, 3))) check(int ok, const char *fmt,
 	if (!ok)
 		failures++;
 }
+
+/* A call that must fail with errno e. */
+#define FAILS(call, e, what)                                                                      \
+	do {                                                                                      \
+		errno = 0;                                                                        \
+		long r_ = (long)(call);                                                           \
+		int e_ = errno;                                                                   \
+		check(r_ == -1 && e_ == (e), "%s: %s (got %ld, %s)", what, #e, r_, strerror(e_)); \
+	} while (0)
 
 #endif

@@ -32,15 +32,6 @@
 
 #include "check.h"
 
-/* A call that must fail with errno e. */
-#define FAILS(call, e, what)                                                                          \
-	do {                                                                                          \
-		errno = 0;                                                                            \
-		long r_ = (long)(call);                                                               \
-		int e_ = errno;                                                                       \
-		check(r_ == -1 && e_ == (e), "%s: %s (got %ld, %s)", what, #e, r_, strerror(e_));     \
-	} while (0)
-
 /* A call that must succeed (not -1). */
 #define WORKS(call, what)                                                                    \
 	do {                                                                                 \

@@ -26,15 +26,6 @@
 
 #include "check.h"
 
-/* A call that must fail with errno e. */
-#define FAILS(call, e, what)                                                                      \
-	do {                                                                                      \
-		errno = 0;                                                                        \
-		long r_ = (long)(call);                                                           \
-		int e_ = errno;                                                                   \
-		check(r_ == -1 && e_ == (e), "%s: %s (got %ld, %s)", what, #e, r_, strerror(e_)); \
-	} while (0)
-
 static void *volatile wild = (void *)8; /* an address nobody maps */
 static char *env[] = { "PATH=/bin", NULL };
 static char *busybox_true[] = { "busybox", "true", NULL };
