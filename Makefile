@@ -29,7 +29,7 @@ LIB_SRCS := lib/runtime.c lib/threads.c lib/console.c lib/pager.c lib/test.c lib
 LIB_OBJS := $(patsubst %.c,$(B)/u/%.o,$(LIB_SRCS)) $(B)/u/lib/crt0.o
 
 TESTS := $(patsubst tests/kernel/%.c,%,$(wildcard tests/kernel/t_*.c))
-PROGRAMS := sigma0 root uart pingpong con_demo bench linux $(TESTS)
+PROGRAMS := sigma0 root uart pingpong bench linux $(TESTS)
 # Linux test programs: ordinary C built for Linux, with glibc and with musl
 LINUX_TESTS := $(patsubst tests/linux/%.c,%,$(wildcard tests/linux/*.c))
 LINUX_BENCHES := $(patsubst bench/linux/%.c,%,$(wildcard bench/linux/*.c))
@@ -90,7 +90,6 @@ endef
 $(eval $(call user_program,sigma0,$(B)/u/servers/sigma0/main.o))
 $(eval $(call user_program,root,$(B)/u/servers/root/main.o $(B)/u/servers/root/bootcfg.o))
 $(eval $(call user_program,uart,$(B)/u/servers/drivers/uart/main.o))
-$(eval $(call user_program,con_demo,$(B)/u/servers/con_demo/main.o))
 $(eval $(call user_program,pingpong,$(B)/u/bench/pingpong.o))
 $(eval $(call user_program,bench,$(B)/u/bench/bench.o))
 $(eval $(call user_program,linux,$(patsubst %.c,$(B)/u/%.o,$(wildcard servers/linux/*.c))))

@@ -70,5 +70,34 @@ for i in "${!cmds[@]}"; do
 		failed=$((failed + 1))
 	fi
 done
+# An interactive session: tests/linux/interactive.txt is typed into
+# busybox sh -i on the console (COM1, the driver, the server's console
+# reader); the lines of tests/linux/interactive.expected must come out in
+# that order, and the shell's exit status must be 3.
+{
+	echo "devices irq=4 io=0x3f8/3"
+	echo "console uart.elf"
+	echo "module lxtest/initramfs.cpio"
+	echo "run linux.elf --initramfs initramfs.cpio sh -i"
+	echo "poweroff"
+} >"$B/lxtest-sh.cfg"
+INPUT=tests/linux/interactive.txt CFG=lxtest-sh.cfg TIMEOUT=${TIMEOUT:-300} tools/qemu.sh boot \
+	>"$work/serial-sh.log" 2>&1
+tr -d '\r' <"$work/serial-sh.log" >"$work/out-sh"
+at=0
+while IFS= read -r want; do
+	case "$want" in "#"*) continue ;; esac
+	n=$(tail -n +$((at + 1)) "$work/out-sh" | grep -n -x -F -m1 -- "$want" | cut -d: -f1)
+	if [ -n "$n" ]; then
+		at=$((at + n)); echo "ok - interactive sh prints '$want'"; passed=$((passed + 1))
+	else
+		echo "not ok - interactive sh prints '$want' (after line $at of $work/out-sh)"; failed=$((failed + 1))
+	fi
+done <tests/linux/interactive.expected
+if grep -q '^not ok - linux\.elf exited with status 3$' "$work/out-sh"; then
+	echo "ok - interactive sh exits with status 3"; passed=$((passed + 1))
+else
+	echo "not ok - interactive sh exits with status 3"; failed=$((failed + 1))
+fi
 echo "lxtest: $passed passed, $failed failed"
 [ "$failed" = 0 ]

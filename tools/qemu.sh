@@ -77,7 +77,21 @@ test)
 	;;
 boot)
 	# Any configuration (CFG, in the build directory), the terminal's input
-	# passed to COM1: what tools/lxrun uses.
+	# passed to COM1: what tools/lxrun uses.  With INPUT (a file), COM1
+	# gets that file instead, once the kernel has printed its first line
+	# (as for test); QEMU takes it in as fast as the UART does.
+	if [ -n "${INPUT:-}" ]; then
+		fifo=$(mktemp -u)
+		mkfifo "$fifo" && exec 3<>"$fifo" && rm -f "$fifo" || exit 1
+		timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
+			-append "panic=exit" -initrd "$(modules "${CFG:?CFG names the configuration}")" <&3 3>&- |
+			{
+				IFS= read -r line && printf '%s\n' "$line"
+				{ cat "$INPUT" >&3; exec 3>&-; } &
+				exec 3>&- cat
+			}
+		exit_status "${PIPESTATUS[0]}"
+	fi
 	timeout --foreground -k 5 "$TIMEOUT" "${base[@]}" -serial stdio -monitor none \
 		-append "panic=exit" -initrd "$(modules "${CFG:?CFG names the configuration}")"
 	exit_status $?

@@ -75,7 +75,11 @@
 #define SYS_syncfs 306
 #define SYS_renameat2 316
 #define SYS_statx 332
+#define SYS_poll 7
 #define SYS_pipe 22
+#define SYS_select 23
+#define SYS_pselect6 270
+#define SYS_ppoll 271
 #define SYS_pipe2 293
 #define SYS_close_range 436
 #define SYS_faccessat2 439
@@ -368,14 +372,87 @@ static s64 console_write(const void *buf, u64 len)
 	return (s64)len;
 }
 
-/* Blocking read from the console (the whole server waits for it: one
- * process at a time reads the console). */
-static s64 console_read(void *buf, u64 len)
+/* Console input.  A thread of the server's own, the console reader,
+ * waits in the driver's READ; what arrives it hands to the main thread in
+ * a call (the bytes stay in reader_buf, which the main thread copies while
+ * the reader waits for the answer).  The main thread keeps them in a ring
+ * until a process reads them, so a console read waits alone (LX_BLOCK)
+ * like a pipe read, and the server goes on serving the others.  While the
+ * ring is full the reader is not answered: it stops reading, and input
+ * waits in the driver. */
+#define CON_RING 4096
+static u8 con_ring[CON_RING];
+static u32 con_head, con_len;
+static l4_tid_t reader_tid;
+static u8 reader_buf[256];
+static u32 reader_off, reader_left; /* bytes of reader_buf not yet in the ring */
+static u8 reader_stack[8192] __attribute__((aligned(16)));
+
+static void console_reader(u64 main_thread)
 {
-	if (!len || !l4_console)
-		return 0; /* no console driver: end of file */
-	s64 n = l4_con_read(l4_console, buf, len);
-	return n < 0 ? -EIO : n;
+	for (;;) {
+		s64 n = l4_con_read(l4_console, reader_buf, sizeof(reader_buf));
+		if (n < 0)
+			return; /* no driver any more: the thread stops */
+		struct l4_msg m = { { L4_TAG_MAKE(LX_LABEL_CONSOLE_INPUT, 1, 0), (u64)n } };
+		l4_call(main_thread, &m);
+	}
+}
+
+void console_start(void)
+{
+	if (l4_console)
+		reader_tid = l4_spawn_thread(console_reader, l4_myself(), reader_stack, sizeof(reader_stack));
+}
+
+/* What the reader holds goes into the ring as far as it fits; true when
+ * all of it is in (the reader may then be answered). */
+static bool console_fill(void)
+{
+	while (reader_left && con_len < CON_RING) {
+		con_ring[(con_head + con_len) % CON_RING] = reader_buf[reader_off++];
+		con_len++;
+		reader_left--;
+	}
+	return !reader_left;
+}
+
+bool console_input(l4_tid_t from, u64 tag, struct l4_msg *m)
+{
+	if (from != reader_tid || l4_ipc_failed(tag) || L4_TAG_LABEL(tag) != LX_LABEL_CONSOLE_INPUT)
+		return false;
+	reader_off = 0;
+	reader_left = m->mr[1] < sizeof(reader_buf) ? (u32)m->mr[1] : sizeof(reader_buf);
+	lx_wake = true; /* readers may go on */
+	m->mr[0] = L4_TAG_MAKE(0, 0, 0);
+	return console_fill();
+}
+
+/* Room made in the ring: the rest of what the reader holds goes in, and
+ * once all of it is, the reader is answered (a send that does not wait:
+ * it waits for it). */
+void console_refill(void)
+{
+	if (!reader_left || !console_fill())
+		return;
+	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 0) } };
+	l4_ipc(reader_tid, L4_NILTHREAD, L4_POLL, &m, NULL);
+}
+
+static s64 console_read(struct file *f, void *buf, u64 len)
+{
+	if (!len)
+		return 0;
+	if (!con_len)
+		return !reader_tid ? 0 /* no console driver: end of file */ : f->flags & O_NONBLOCK ? -EAGAIN : LX_BLOCK;
+	u64 n = len < con_len ? len : con_len;
+	for (u64 k = 0; k < n; k++)
+		((u8 *)buf)[k] = con_ring[(con_head + k) % CON_RING];
+	con_head = (con_head + (u32)n) % CON_RING;
+	con_len -= (u32)n;
+	if (reader_left)
+		lx_wake = true; /* console_refill, when the server next wakes its waiting calls */
+	return (s64)n;
 }
 
 /* ---- pipes ------------------------------------------------------------------------------- */
@@ -502,6 +579,133 @@ static s64 sys_pipe2(struct proc *p, u64 ufds, u64 flags)
 	return 0;
 }
 
+/* ---- poll and select -------------------------------------------------------------------- */
+
+#define POLLIN 0x1
+#define POLLOUT 0x4
+#define POLLERR 0x8
+#define POLLHUP 0x10
+#define POLLNVAL 0x20
+#define POLLRDNORM 0x40
+#define POLLWRNORM 0x100
+#define POLL_ALWAYS (POLLERR | POLLHUP | POLLNVAL)
+#define MAX_POLL 4096
+#define FD_SETSIZE 1024
+
+/* What could be done with f now without waiting (POLL* bits). */
+static unsigned file_ready(struct file *f)
+{
+	struct inode *i = f->ino;
+	const unsigned in = POLLIN | POLLRDNORM, out = POLLOUT | POLLWRNORM;
+	if (is_pipe(i)) {
+		struct pipe *pp = i->pipe;
+		unsigned r = 0;
+		if (readable(f))
+			r |= (pp->len ? in : 0) | (pp->writers ? 0 : POLLHUP);
+		if (writable(f))
+			r |= !pp->readers ? POLLERR : PIPE_SIZE - pp->len >= PIPE_BUF ? out : 0;
+		return r;
+	}
+	if (is_console(i))
+		return (con_len || !reader_tid ? in : 0) | out;
+	return in | out; /* files and the other devices never wait */
+}
+
+/* poll and ppoll: timeout in nanoseconds (LX_NO_TIMEOUT: none).  A call that
+ * finds nothing ready waits (LX_BLOCK) and looks again whenever something
+ * changes, until its deadline. */
+static s64 sys_poll(struct proc *p, u64 ufds, u64 nfds, u64 timeout)
+{
+	if (nfds > MAX_POLL)
+		return -EINVAL;
+	s64 ready = 0;
+	for (u64 k = 0; k < nfds; k++) {
+		s32 fd;
+		u16 ev[2];
+		if (!copy_in(p, &fd, ufds + 8 * k, 4) || !copy_in(p, ev, ufds + 8 * k + 4, 4))
+			return -EFAULT;
+		struct file *f = fd < 0 ? NULL : fget(p, (u64)fd);
+		ev[1] = fd < 0 ? 0 : !f ? POLLNVAL : (u16)(file_ready(f) & (ev[0] | POLL_ALWAYS));
+		if (!copy_out(p, ufds + 8 * k + 6, &ev[1], 2))
+			return -EFAULT;
+		ready += ev[1] != 0;
+	}
+	if (ready || !timeout || deadline_passed(p, timeout)) {
+		deadline_clear(p);
+		return ready;
+	}
+	return LX_BLOCK;
+}
+
+/* The timeout of poll (ms, negative: none) or ppoll (a timespec, NULL:
+ * none) in nanoseconds; -errno if bad. */
+static s64 poll_timeout(struct proc *p, u64 arg, bool ppoll)
+{
+	if (!ppoll)
+		return (s32)arg < 0 ? LX_NO_TIMEOUT : (s64)(s32)arg * 1000000;
+	u64 v[2];
+	if (!arg)
+		return LX_NO_TIMEOUT;
+	return copy_in(p, v, arg, sizeof(v)) ? timespec_ns(v) : -EFAULT;
+}
+
+/* select and pselect6: three fd_sets of nfds bits (any may be NULL); the
+ * ready fds stay set.  An fd in a set that is not open: EBADF. */
+static s64 sys_select(struct proc *p, u64 nfds, const u64 sets[3], s64 timeout)
+{
+	if ((s32)nfds < 0)
+		return -EINVAL;
+	if (nfds > FD_SETSIZE)
+		nfds = FD_SETSIZE;
+	static const unsigned want[3] = { POLLIN | POLLRDNORM | POLLHUP | POLLERR, POLLOUT | POLLWRNORM | POLLERR, 0 };
+	u64 in[3][FD_SETSIZE / 64], out[3][FD_SETSIZE / 64];
+	u64 words = (nfds + 63) / 64;
+	s64 ready = 0;
+	for (int s = 0; s < 3; s++) {
+		memset(in[s], 0, sizeof(in[s]));
+		memset(out[s], 0, sizeof(out[s]));
+		if (sets[s] && !copy_in(p, in[s], sets[s], words * 8))
+			return -EFAULT;
+	}
+	for (u64 fd = 0; fd < nfds; fd++) {
+		for (int s = 0; s < 3; s++) {
+			if (!(in[s][fd / 64] >> (fd % 64) & 1))
+				continue;
+			struct file *f = fget(p, fd);
+			if (!f)
+				return -EBADF;
+			if (file_ready(f) & want[s]) {
+				out[s][fd / 64] |= 1ull << (fd % 64);
+				ready++;
+			}
+		}
+	}
+	if (!ready && timeout && !deadline_passed(p, (u64)timeout))
+		return LX_BLOCK;
+	deadline_clear(p);
+	for (int s = 0; s < 3; s++)
+		if (sets[s] && !copy_out(p, sets[s], out[s], words * 8))
+			return -EFAULT;
+	return ready;
+}
+
+/* select's struct timeval or pselect6's struct timespec (NULL: none) in
+ * nanoseconds; -errno if bad. */
+static s64 select_timeout(struct proc *p, u64 arg, bool pselect)
+{
+	u64 v[2];
+	if (!arg)
+		return LX_NO_TIMEOUT;
+	if (!copy_in(p, v, arg, sizeof(v)))
+		return -EFAULT;
+	if (!pselect) {
+		if (v[1] >= 1000000ull)
+			return -EINVAL;
+		v[1] *= 1000;
+	}
+	return timespec_ns(v);
+}
+
 /* ---- reading and writing: a chunk of at most a page, in the server ---------------------- */
 
 /* Reads into buf from *pos (advanced); bytes read or -errno. */
@@ -525,7 +729,7 @@ static s64 read_chunk(struct file *f, void *buf, u64 len, u64 *pos)
 		return (s64)n;
 	}
 	switch (i->rdev) {
-	case DEV_CONSOLE: case DEV_TTY: return console_read(buf, len);
+	case DEV_CONSOLE: case DEV_TTY: return console_read(f, buf, len);
 	case DEV_NULL: return 0;
 	case DEV_ZERO: case DEV_FULL: memset(buf, 0, len); return (s64)len;
 	case DEV_RANDOM: case DEV_URANDOM: lx_random(buf, len); return (s64)len;
@@ -1752,6 +1956,18 @@ bool fs_syscall(struct proc *p, u64 nr, const u64 *a, s64 *ret)
 	case SYS_creat: r = open_at(p, AT_FDCWD, a[0], O_CREAT | O_WRONLY | O_TRUNC, a[1]); break;
 	case SYS_close: r = sys_close(p, a[0]); break;
 	case SYS_pipe: r = sys_pipe2(p, a[0], 0); break;
+	case SYS_poll:
+	case SYS_ppoll:
+		r = poll_timeout(p, a[2], nr == SYS_ppoll);
+		r = r < 0 ? r : sys_poll(p, a[0], a[1], (u64)r);
+		break;
+	case SYS_select:
+	case SYS_pselect6: {
+		const u64 sets[3] = { a[1], a[2], a[3] };
+		r = select_timeout(p, a[4], nr == SYS_pselect6);
+		r = r < 0 ? r : sys_select(p, a[0], sets, r);
+		break;
+	}
 	case SYS_pipe2: r = sys_pipe2(p, a[0], a[1]); break;
 	case SYS_close_range: r = sys_close_range(p, a[0], a[1], a[2]); break;
 	case SYS_dup: r = sys_dup(p, a[0]); break;

@@ -92,7 +92,8 @@ struct proc {
 	u64 io_done;         /* bytes a waiting pipe write has written already */
 	bool execed;         /* has called execve (setpgid by the parent: EACCES) */
 	bool shares_vm;      /* a vfork child: pt is its parent's (which waits meanwhile) */
-	u64 wake_at;         /* a sleeping process: when it wakes (now_ns) */
+	u64 wake_at;         /* the deadline of a waiting call (now_ns), 0 for none */
+	bool deadline_set;   /* ... which it has got (deadline_passed) */
 	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
 	u64 *pt;             /* logical page table: va -> page here (mm.c) */
@@ -168,8 +169,12 @@ s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64
 s64 sys_munmap(struct proc *p, u64 addr, u64 len);
 s64 sys_mprotect(struct proc *p, u64 addr, u64 len, u64 prot);
 u64 now_ns(void);                    /* the clock: nanoseconds since boot */
-extern unsigned sleepers;            /* processes in nanosleep */
-u64 sleep_timeouts(void);            /* the server's IPC timeouts until the first of them wakes */
+extern unsigned sleepers;            /* waiting calls with a deadline */
+u64 sleep_timeouts(void);            /* the server's IPC timeouts until the first deadline */
+#define LX_NO_TIMEOUT ((s64)(~0ull >> 2)) /* ns: no deadline (more than 30 years) */
+bool deadline_passed(struct proc *p, u64 ns);
+void deadline_clear(struct proc *p);
+s64 timespec_ns(const u64 v[2]);
 void lx_random(void *buf, u64 len);  /* getrandom's and /dev/urandom's bytes */
 
 /* ---- files (vfs.c, initramfs.c, procfs.c, fs.c; docs/linux-server.md) -------- */
@@ -188,6 +193,13 @@ void fs_proc_exit(struct proc *p);
  * a regular file we may execute; its absolute path goes to path
  * (PATH_MAX bytes).  0 or -errno. */
 s64 fs_exec_open(struct proc *p, u64 upath, char *path, struct inode **ino);
+/* The console reader thread (fs.c): started once; its messages (label
+ * LX_LABEL_CONSOLE_INPUT) go to console_input, which is true if the
+ * answer in *m is due now; console_refill answers it later. */
+#define LX_LABEL_CONSOLE_INPUT 0x1c0
+void console_start(void);
+bool console_input(l4_tid_t from, u64 tag, struct l4_msg *m);
+void console_refill(void);
 /* The file system calls: true if nr is one (the result in *ret). */
 bool fs_syscall(struct proc *p, u64 nr, const u64 *args, s64 *ret);
 

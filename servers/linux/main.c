@@ -87,6 +87,7 @@ static void wake_blocked(void)
 {
 	while (lx_wake) {
 		lx_wake = false;
+		console_refill();
 		for (int i = 0; i < MAX_PROCS; i++) {
 			struct proc *p = &procs[i];
 			if (!p->used || p->zombie || !p->blocked)
@@ -123,7 +124,7 @@ static bool serve(struct l4_msg *m, u64 tag, l4_tid_t from)
 {
 	struct proc *p = proc_by_thread(from);
 	if (!p || l4_ipc_failed(tag))
-		return false;
+		return !p && console_input(from, tag, m);
 	u64 label = L4_TAG_LABEL(tag);
 	if ((label & ~0xfull) == L4_LABEL_PAGEFAULT) {
 		if (mm_fault(p, m->mr[1], label & 7, m))
@@ -178,6 +179,7 @@ int main(int argc, char **argv)
 		printf("linux: cannot make the root file system\n");
 		return 2;
 	}
+	console_start();
 	u64 size;
 	char path[64];
 	const u8 *image = cpio ? program_file(argv[1], path, &size) : NULL;

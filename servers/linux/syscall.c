@@ -89,33 +89,61 @@ static s64 sys_gettimeofday(struct proc *p, u64 tv)
 
 #define TIMER_ABSTIME 1
 
-/* Sleeping is a call that waits (LX_BLOCK) until p->wake_at; the server's
- * loop wakes it with a receive timeout (sleep_timeouts). */
-static s64 sys_nanosleep(struct proc *p, u64 clock, u64 flags, u64 req)
+unsigned sleepers;
+
+/* The deadline of a call that waits (sleeping, poll, select): set from the
+ * relative timeout ns (LX_NO_TIMEOUT or more: none) on its first try, kept
+ * while it is tried again; the server's loop wakes it with a receive
+ * timeout (sleep_timeouts).  True once it has passed. */
+bool deadline_passed(struct proc *p, u64 ns)
 {
-	if (!p->wake_at) {
-		u64 v[2];
-		if (clock > 11 || flags & ~(u64)TIMER_ABSTIME)
-			return -EINVAL;
-		if (!copy_in(p, v, req, sizeof(v)))
-			return -EFAULT;
-		if (v[1] >= 1000000000ull || (s64)v[0] < 0)
-			return -EINVAL;
-		u64 ns = v[0] > 1000000000000ull ? ~0ull >> 2 : v[0] * 1000000000ull + v[1]; /* every clock counts from boot */
-		u64 now = now_ns(), at = flags & TIMER_ABSTIME ? ns : now + ns;
-		if (at <= now)
-			return 0;
-		p->wake_at = at;
-		sleepers++;
+	if (!p->deadline_set) {
+		p->deadline_set = true;
+		if (ns < (u64)LX_NO_TIMEOUT) {
+			p->wake_at = now_ns() + (ns ? ns : 1);
+			sleepers++;
+		}
 	}
-	if (now_ns() < p->wake_at)
-		return LX_BLOCK;
-	p->wake_at = 0;
-	sleepers--;
-	return 0;
+	return p->wake_at && now_ns() >= p->wake_at;
 }
 
-unsigned sleepers;
+/* The call is done: no deadline any more. */
+void deadline_clear(struct proc *p)
+{
+	if (p->wake_at)
+		sleepers--;
+	p->wake_at = 0;
+	p->deadline_set = false;
+}
+
+/* A struct timespec's nanoseconds (a very long time: LX_NO_TIMEOUT); -EINVAL if bad. */
+s64 timespec_ns(const u64 v[2])
+{
+	if (v[1] >= 1000000000ull || (s64)v[0] < 0)
+		return -EINVAL;
+	return v[0] >= 1000000000ull ? LX_NO_TIMEOUT : (s64)(v[0] * 1000000000ull + v[1]);
+}
+
+static s64 sys_nanosleep(struct proc *p, u64 clock, u64 flags, u64 req)
+{
+	u64 v[2];
+	if (clock > 11 || flags & ~(u64)TIMER_ABSTIME)
+		return -EINVAL;
+	if (!copy_in(p, v, req, sizeof(v)))
+		return -EFAULT;
+	s64 ns = timespec_ns(v);
+	if (ns < 0)
+		return ns;
+	if (flags & TIMER_ABSTIME) { /* every clock counts from boot */
+		u64 now = now_ns();
+		ns = (u64)ns > now ? ns - (s64)now : 0;
+	}
+	if (!ns || deadline_passed(p, (u64)ns)) {
+		deadline_clear(p);
+		return 0;
+	}
+	return LX_BLOCK;
+}
 
 u64 sleep_timeouts(void)
 {

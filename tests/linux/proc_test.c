@@ -9,6 +9,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -17,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -938,6 +940,68 @@ static void test_orphan(void)
 		check(w == -1 && e == ECHILD, "the orphan went to another reaper: ECHILD (%d)", w);
 }
 
+static long long ms_since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/* poll and select on a pipe: nothing to read, then data, then the end;
+ * a timeout that passes; a child that writes while the parent waits. */
+static void test_poll_select(void)
+{
+	int p[2];
+	if (pipe(p) != 0) {
+		check(0, "pipe for poll");
+		return;
+	}
+	struct pollfd fds[2] = { { p[0], POLLIN, 0 }, { p[1], POLLOUT, 0 } };
+	int n = poll(fds, 2, 0);
+	check(n == 1 && fds[0].revents == 0 && (fds[1].revents & POLLOUT), "poll: an empty pipe can be written, not read (%d)", n);
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	n = poll(fds, 1, 100);
+	long long ms = ms_since(&t0);
+	check(n == 0 && ms >= 90, "poll of the empty read end times out after 100 ms (%d, %lld ms)", n, ms);
+	pid_t pid = fork();
+	if (pid == 0) {
+		usleep(50000);
+		_exit(write(p[1], "x", 1) == 1 ? 0 : 1);
+	}
+	n = poll(fds, 1, 5000);
+	check(n == 1 && (fds[0].revents & POLLIN), "poll waits until a child writes (%d, revents %#x)", n, fds[0].revents);
+	reap(pid);
+	fd_set r, w;
+	FD_ZERO(&r);
+	FD_ZERO(&w);
+	FD_SET(p[0], &r);
+	FD_SET(p[1], &w);
+	struct timeval tv = { 0, 0 };
+	n = select(p[1] + 1, &r, &w, NULL, &tv);
+	check(n == 2 && FD_ISSET(p[0], &r) && FD_ISSET(p[1], &w), "select: both ends ready (%d)", n);
+	char c;
+	n = (int)read(p[0], &c, 1);
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	tv.tv_usec = 50000;
+	int m = select(p[0] + 1, &r, NULL, NULL, &tv);
+	check(n == 1 && m == 0 && !FD_ISSET(p[0], &r), "select of a drained pipe times out, its bit cleared (%d)", m);
+	close(p[1]);
+	fds[0].revents = 0;
+	n = poll(fds, 1, 1000);
+	check(n == 1 && (fds[0].revents & POLLHUP), "poll: POLLHUP once the writer is closed (revents %#x)", fds[0].revents);
+	close(p[0]);
+	fds[0].revents = 0;
+	n = poll(fds, 1, 0);
+	check(n == 1 && fds[0].revents == POLLNVAL, "poll of a closed fd: POLLNVAL (revents %#x)", fds[0].revents);
+	FD_ZERO(&r);
+	FD_SET(p[0], &r);
+	tv.tv_usec = 0;
+	FAILS(select(p[0] + 1, &r, NULL, NULL, &tv), EBADF, "select of a closed fd");
+	FAILS(poll((struct pollfd *)wild, 1, 0), EFAULT, "poll of a wild pointer");
+}
+
 int main(void)
 {
 	printf("# proc_test: fork, clone, vfork, wait4, execve, pipes, process groups\n");
@@ -958,6 +1022,7 @@ int main(void)
 	test_pipe_eof();
 	test_pipe_big();
 	test_pipe_exec();
+	test_poll_select();
 	test_groups();
 	test_orphan();
 	printf("# proc_test: %d checks, %d failed\n", checks, failures);
