@@ -100,6 +100,9 @@ static void page_release(u64 *slot)
 
 /* Frees a table and what is below it; unmap: take the pages back from
  * the process first (not needed when its task is gone). */
+/* Take the page back from the process; it faults in again. */
+static void page_revoke(u64 *slot) { l4_unmap(L4_FPAGE(*slot, 12, L4_RWX), 0); }
+
 static void free_table(u64 *t, int level, bool unmap)
 {
 	for (int i = 0; i < 512; i++) {
@@ -124,6 +127,29 @@ void mm_release(struct proc *p, bool task_gone)
 		free_table(p->pt, 3, !task_gone);
 	p->pt = NULL;
 	p->nvma = 0;
+}
+
+/* fn for each page in [start, end) of table t (at level, covering from
+ * base): only the tables that are there are visited, so a call over a huge
+ * range costs what is mapped in it, not its size. */
+static void pt_range(u64 *t, int level, u64 base, u64 start, u64 end, void (*fn)(u64 *slot))
+{
+	u64 span = 1ull << (12 + 9 * level);
+	unsigned first = start > base ? (unsigned)((start - base) / span) : 0;
+	for (unsigned i = first; i < 512 && base + i * span < end; i++) {
+		if (!t[i])
+			continue;
+		if (level)
+			pt_range((u64 *)t[i], level - 1, base + i * span, start, end, fn);
+		else
+			fn(&t[i]);
+	}
+}
+
+static void pages_in(struct proc *p, u64 start, u64 end, void (*fn)(u64 *slot))
+{
+	if (p->pt && start < end)
+		pt_range(p->pt, 3, 0, start, end, fn);
 }
 
 /* A copy of table t (at level) and of the pages below it; 0 when out of memory. */
@@ -214,11 +240,7 @@ void vma_remove(struct proc *p, u64 start, u64 end)
 			p->vma[i] = p->vma[--p->nvma];
 		}
 	}
-	for (u64 va = start; va < end; va += LX_PAGE) {
-		u64 *slot = pt_slot(p, va, false);
-		if (slot)
-			page_release(slot);
-	}
+	pages_in(p, start, end, page_release);
 }
 
 /* ---- faults and copies ---------------------------------------------------------- */
@@ -315,15 +337,22 @@ s64 strncpy_in(struct proc *p, char *dst, u64 src, u64 max)
 #define MAP_ANONYMOUS 0x20
 #define MMAP_BOTTOM 0x10000000000ull /* mappings are placed below mmap_top, above this */
 
+static bool range_free(struct proc *p, u64 start, u64 end)
+{
+	for (unsigned i = 0; i < p->nvma; i++)
+		if (p->vma[i].start < end && start < p->vma[i].end)
+			return false;
+	return true;
+}
+
 s64 sys_brk(struct proc *p, u64 addr)
 {
 	if (addr < p->brk_start || addr >= MMAP_BOTTOM)
 		return (s64)p->brk;
 	u64 old_end = PAGE_UP(p->brk), new_end = PAGE_UP(addr);
 	if (new_end > old_end) {
-		for (u64 a = old_end; a < new_end; a += LX_PAGE)
-			if (vma_find(p, a))
-				return (s64)p->brk; /* something else is there */
+		if (!range_free(p, old_end, new_end))
+			return (s64)p->brk; /* something else is there */
 		struct vma *v = vma_find(p, p->brk_start);
 		if (v && v->end == old_end)
 			v->end = new_end;
@@ -334,14 +363,6 @@ s64 sys_brk(struct proc *p, u64 addr)
 	}
 	p->brk = addr;
 	return (s64)addr;
-}
-
-static bool range_free(struct proc *p, u64 start, u64 end)
-{
-	for (unsigned i = 0; i < p->nvma; i++)
-		if (p->vma[i].start < end && start < p->vma[i].end)
-			return false;
-	return true;
 }
 
 s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64 off)
@@ -406,18 +427,17 @@ s64 sys_mprotect(struct proc *p, u64 addr, u64 len, u64 prot)
 	if ((addr & (LX_PAGE - 1)) || prot & ~7ull || addr + len < addr)
 		return -EINVAL;
 	u64 end = PAGE_UP(addr + len);
-	for (u64 a = addr; a < end; a += LX_PAGE)
-		if (!vma_find(p, a))
+	for (u64 a = addr; a < end;) { /* all of it must be in areas: area by area */
+		struct vma *v = vma_find(p, a);
+		if (!v)
 			return -ENOMEM;
+		a = v->end;
+	}
 	if (!vma_split(p, addr) || !vma_split(p, end))
 		return -ENOMEM;
 	for (unsigned i = 0; i < p->nvma; i++)
 		if (p->vma[i].start >= addr && p->vma[i].end <= end)
 			p->vma[i].prot = (unsigned)prot;
-	for (u64 a = addr; a < end; a += LX_PAGE) {
-		u64 *slot = pt_slot(p, a, false);
-		if (slot && *slot)
-			l4_unmap(L4_FPAGE(*slot, 12, L4_RWX), 0);
-	}
+	pages_in(p, addr, end, page_revoke);
 	return 0;
 }
