@@ -47,6 +47,12 @@
 #define ELOOP 40
 #define EOPNOTSUPP 95
 
+#define SIGILL 4
+#define SIGFPE 8
+#define SIGKILL 9
+#define SIGSEGV 11
+#define LX_NSIG 64
+
 #define LX_PAGE 4096ull
 #define LX_PROT_READ 1
 #define LX_PROT_WRITE 2
@@ -94,6 +100,9 @@ struct proc {
 	bool shares_vm;      /* a vfork child: pt is its parent's (which waits meanwhile) */
 	u64 wake_at;         /* the deadline of a waiting call (now_ns), 0 for none */
 	bool deadline_set;   /* ... which it has got (deadline_passed) */
+	u64 sigact[LX_NSIG][4]; /* signal actions (handler, flags, restorer, mask) (signal.c) */
+	u64 sigmask;         /* blocked signals */
+	u64 as_limit[2];     /* RLIMIT_AS, soft and hard (bytes of areas; ~0: none) */
 	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
 	u64 *pt;             /* logical page table: va -> page here (mm.c) */
@@ -157,6 +166,12 @@ bool copy_in(struct proc *p, void *dst, u64 src, u64 len);
 bool copy_out(struct proc *p, u64 dst, const void *src, u64 len);
 /* A NUL-terminated string of at most max bytes; its length, or -EFAULT / -ENAMETOOLONG. */
 s64 strncpy_in(struct proc *p, char *dst, u64 src, u64 max);
+
+/* ---- signals (signal.c) ----------------------------------------------------------- */
+s64 sys_rt_sigaction(struct proc *p, u64 sig, u64 act, u64 oact, u64 size);
+s64 sys_rt_sigprocmask(struct proc *p, u64 how, u64 set, u64 oset, u64 size);
+s64 sys_kill(struct proc *p, s64 pid, u64 sig); /* LX_GONE if it ended the caller */
+void signal_exec(struct proc *p);
 
 /* ---- system calls (syscall.c) ------------------------------------------------- */
 /* regs: the exception message's words (enum l4_exc_word).  LX_REPLY: regs

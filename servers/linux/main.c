@@ -10,9 +10,6 @@
 #include "linux.h"
 #include "vfs.h"
 
-#define SIGILL 4
-#define SIGFPE 8
-#define SIGSEGV 11
 
 /* Boot modules come from the root task, read-only at their physical
  * addresses, so that every Linux server of a boot can read them. */

@@ -345,14 +345,28 @@ static bool range_free(struct proc *p, u64 start, u64 end)
 	return true;
 }
 
+/* The bytes of all areas, for RLIMIT_AS. */
+static u64 vm_bytes(struct proc *p)
+{
+	u64 n = 0;
+	for (unsigned i = 0; i < p->nvma; i++)
+		n += p->vma[i].end - p->vma[i].start;
+	return n;
+}
+
+static bool as_allows(struct proc *p, u64 more)
+{
+	return more <= p->as_limit[0] && vm_bytes(p) <= p->as_limit[0] - more;
+}
+
 s64 sys_brk(struct proc *p, u64 addr)
 {
 	if (addr < p->brk_start || addr >= MMAP_BOTTOM)
 		return (s64)p->brk;
 	u64 old_end = PAGE_UP(p->brk), new_end = PAGE_UP(addr);
 	if (new_end > old_end) {
-		if (!range_free(p, old_end, new_end))
-			return (s64)p->brk; /* something else is there */
+		if (!range_free(p, old_end, new_end) || !as_allows(p, new_end - old_end))
+			return (s64)p->brk; /* something else is there, or the limit */
 		struct vma *v = vma_find(p, p->brk_start);
 		if (v && v->end == old_end)
 			v->end = new_end;
@@ -376,7 +390,7 @@ s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64
 	if (!(flags & MAP_PRIVATE))
 		return -EINVAL;
 	len = PAGE_UP(len);
-	if (len > MMAP_BOTTOM)
+	if (len > MMAP_BOTTOM || !as_allows(p, len))
 		return -ENOMEM;
 	if (flags & MAP_FIXED) {
 		if (addr < LX_PAGE || addr + len > L4_USER_MAP_END || addr + len < addr)

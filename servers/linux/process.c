@@ -54,6 +54,7 @@ static struct proc *proc_new(void)
 			memset(&procs[i], 0, sizeof(procs[i]));
 			procs[i].used = true;
 			procs[i].pid = next_pid++;
+			procs[i].as_limit[0] = procs[i].as_limit[1] = ~0ull;
 			return &procs[i];
 		}
 	}
@@ -298,6 +299,9 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	c->brk = p->brk;
 	c->mmap_top = p->mmap_top;
 	c->fs_base = flags & CLONE_SETTLS ? tls : p->fs_base;
+	memcpy(c->sigact, p->sigact, sizeof(c->sigact));
+	c->sigmask = p->sigmask;
+	memcpy(c->as_limit, p->as_limit, sizeof(c->as_limit));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
 	memcpy(c->saved, regs, sizeof(c->saved));
 	c->saved[0] = 1; /* the whole state */
@@ -520,6 +524,7 @@ s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp)
 	task_end(p->tid);
 	mm_release(p, true);
 	fs_exec(p);
+	signal_exec(p);
 	u64 entry, sp;
 	if (!image_load(p, image, size, path, &exec_args, &entry, &sp) || !task_start(p, entry, sp)) {
 		printf("linux: pid %d: execve of %s: out of memory, killed\n", p->pid, path);

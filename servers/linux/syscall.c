@@ -25,6 +25,8 @@
 #define SYS_exit 60
 #define SYS_wait4 61
 #define SYS_kill 62
+#define SYS_getrlimit 97
+#define SYS_setrlimit 160
 #define SYS_uname 63
 #define SYS_gettimeofday 96
 #define SYS_sysinfo 99
@@ -181,19 +183,36 @@ static s64 sys_getrandom(struct proc *p, u64 buf, u64 len)
 	return (s64)done;
 }
 
+#define RLIMIT_STACK 3
+#define RLIMIT_NOFILE 7
+#define RLIMIT_AS 9
+
+/* RLIMIT_AS is kept and enforced (mmap, brk); the others are reported
+ * (stack 8 MiB, 64 files, the rest unlimited) and new values accepted
+ * without effect. */
 static s64 sys_prlimit64(struct proc *p, u64 pid, u64 resource, u64 new_limit, u64 old_limit)
 {
-	if (pid && pid != (u64)p->pid)
+	struct proc *t = pid ? proc_by_pid((int)pid) : p;
+	if (!t || t->zombie)
 		return -ESRCH;
 	if (resource > 15)
 		return -EINVAL;
-	(void)new_limit; /* limits are not enforced: accepted and ignored */
-	u64 v[2] = { ~0ull, ~0ull };
-	if (resource == 3) /* RLIMIT_STACK */
+	u64 v[2] = { ~0ull, ~0ull }, n[2];
+	if (resource == RLIMIT_STACK)
 		v[0] = v[1] = 8ull << 20;
-	if (resource == 7) /* RLIMIT_NOFILE */
+	if (resource == RLIMIT_NOFILE)
 		v[0] = v[1] = MAX_FDS;
-	return !old_limit || copy_out(p, old_limit, v, sizeof(v)) ? 0 : -EFAULT;
+	if (resource == RLIMIT_AS)
+		memcpy(v, t->as_limit, sizeof(v));
+	if (new_limit && !copy_in(p, n, new_limit, sizeof(n)))
+		return -EFAULT;
+	if (new_limit && n[0] > n[1])
+		return -EINVAL;
+	if (old_limit && !copy_out(p, old_limit, v, sizeof(v)))
+		return -EFAULT;
+	if (new_limit && resource == RLIMIT_AS)
+		memcpy(t->as_limit, n, sizeof(n));
+	return 0;
 }
 
 /* struct sysinfo (112 bytes on x86-64): uptime, loads, then RAM and swap
@@ -257,22 +276,6 @@ static s64 sys_getpgid(struct proc *p, s64 pid, bool sid)
 	return sid ? t->sid : t->pgid;
 }
 
-/* Signals arrive with [L2]; until then kill only checks that the target
- * exists (signal 0). */
-static s64 sys_kill(struct proc *p, s64 pid, u64 sig)
-{
-	if (sig > 64)
-		return -EINVAL;
-	bool found = false;
-	for (int i = 0; i < MAX_PROCS; i++) {
-		struct proc *t = &procs[i];
-		found |= t->used && !t->zombie &&
-			 (pid > 0 ? t->pid == pid : pid == 0 ? t->pgid == p->pgid : pid == -1 || t->pgid == -pid);
-	}
-	if (!found)
-		return -ESRCH;
-	return sig ? -ENOSYS : 0;
-}
 
 /* ---- the table ----------------------------------------------------------------------- */
 
@@ -318,8 +321,8 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_set_robust_list: return 0;
 	case SYS_prctl: return a0 == 15 /* PR_SET_NAME */ ? 0 : -EINVAL;
 	case SYS_rseq: return -ENOSYS;
-	case SYS_rt_sigaction:
-	case SYS_rt_sigprocmask: return 0; /* accepted ([L2] delivers signals) */
+	case SYS_rt_sigaction: return sys_rt_sigaction(p, a0, a1, a2, a3);
+	case SYS_rt_sigprocmask: return sys_rt_sigprocmask(p, a0, a1, a2, a3);
 	case SYS_uname: return sys_uname(p, a0);
 	case SYS_getpid:
 	case SYS_gettid: return p->pid;
@@ -350,6 +353,8 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_sched_yield: return 0;
 	case SYS_getrandom: return sys_getrandom(p, a0, a1);
 	case SYS_prlimit64: return sys_prlimit64(p, a0, a1, a2, a3);
+	case SYS_getrlimit: return sys_prlimit64(p, 0, a0, 0, a1);
+	case SYS_setrlimit: return sys_prlimit64(p, 0, a0, a1, 0);
 	case SYS_sysinfo: return sys_sysinfo(p, a0);
 	case SYS_futex: return -ENOSYS;
 	}

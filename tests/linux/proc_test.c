@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/mman.h>
 #include <sys/select.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -940,6 +941,89 @@ static void test_orphan(void)
 		check(w == -1 && e == ECHILD, "the orphan went to another reaper: ECHILD (%d)", w);
 }
 
+static void on_usr1(int sig) { (void)sig; }
+
+/* A child that waits in a read of an empty pipe (after setting SIGTERM's
+ * action to act and telling the parent so): its pid, and the pipe's write
+ * end in *wr. */
+static pid_t waiting_child(void (*act)(int), int *wr)
+{
+	int p[2], ready[2];
+	if (pipe(p) || pipe(ready))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		signal(SIGTERM, act);
+		close(p[1]);
+		close(ready[0]);
+		char c = 'r';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(2);
+		_exit(read(p[0], &c, 1) == 1 ? 0 : 1);
+	}
+	close(p[0]);
+	close(ready[1]);
+	char c;
+	if (pid < 0 || read(ready[0], &c, 1) != 1)
+		pid = -1;
+	close(ready[0]);
+	*wr = p[1];
+	return pid;
+}
+
+/* Actions and masks are kept; kill carries out SIGKILL and default
+ * actions and leaves ignored signals alone; RLIMIT_AS is enforced. */
+static void test_signals_and_limits(void)
+{
+	struct sigaction sa = { 0 }, old = { 0 };
+	sa.sa_handler = on_usr1;
+	int r1 = sigaction(SIGUSR1, &sa, NULL), r2 = sigaction(SIGUSR1, NULL, &old);
+	check(r1 == 0 && r2 == 0 && old.sa_handler == on_usr1, "sigaction gives back the handler it was given");
+	FAILS(sigaction(SIGKILL, &sa, NULL), EINVAL, "sigaction of SIGKILL");
+	FAILS(syscall(SYS_rt_sigaction, SIGUSR1, NULL, &old, 4), EINVAL, "rt_sigaction with a sigset size of 4");
+	signal(SIGUSR1, SIG_DFL);
+	sigset_t set, got;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	sigaddset(&set, SIGKILL);
+	int m1 = sigprocmask(SIG_BLOCK, &set, NULL), m2 = sigprocmask(SIG_SETMASK, NULL, &got);
+	check(m1 == 0 && m2 == 0 && sigismember(&got, SIGUSR2) && !sigismember(&got, SIGKILL),
+	      "sigprocmask blocks SIGUSR2 but not SIGKILL");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	int wr, status = 0;
+	pid_t pid = waiting_child(SIG_DFL, &wr);
+	int k = kill(pid, SIGKILL);
+	pid_t w = waitpid(pid, &status, 0);
+	check(pid > 0 && k == 0 && w == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+	      "SIGKILL ends a child that waits in a read (status %#x)", status);
+	close(wr);
+	pid = waiting_child(SIG_DFL, &wr);
+	k = kill(pid, SIGTERM);
+	w = waitpid(pid, &status, 0);
+	check(pid > 0 && k == 0 && w == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGTERM,
+	      "SIGTERM's default action ends it (status %#x)", status);
+	close(wr);
+	pid = waiting_child(SIG_IGN, &wr);
+	k = kill(pid, SIGTERM);
+	w = waitpid(pid, &status, WNOHANG);
+	char c = 'g';
+	int wrote = (int)write(wr, &c, 1);
+	pid_t w2 = waitpid(pid, &status, 0);
+	check(pid > 0 && k == 0 && w == 0 && wrote == 1 && w2 == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
+	      "an ignored SIGTERM leaves it running (status %#x)", status);
+	close(wr);
+	FAILS(kill(pid, SIGTERM), ESRCH, "kill of a reaped child");
+	FAILS(kill(getpid(), 999), EINVAL, "kill with signal 999");
+	pid = fork();
+	if (pid == 0) {
+		struct rlimit lim = { 32 << 20, 32 << 20 }, back;
+		int ok = setrlimit(RLIMIT_AS, &lim) == 0 && getrlimit(RLIMIT_AS, &back) == 0 && back.rlim_cur == lim.rlim_cur;
+		void *big = mmap(NULL, 64 << 20, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		_exit(ok && big == MAP_FAILED && errno == ENOMEM ? 0 : 1);
+	}
+	check(reap(pid) == 0, "RLIMIT_AS: a 64 MiB mmap fails with ENOMEM under a 32 MiB limit");
+}
+
 static long long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -1023,6 +1107,7 @@ int main(void)
 	test_pipe_big();
 	test_pipe_exec();
 	test_poll_select();
+	test_signals_and_limits();
 	test_groups();
 	test_orphan();
 	printf("# proc_test: %d checks, %d failed\n", checks, failures);

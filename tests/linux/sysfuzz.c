@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -55,14 +56,14 @@ static long arg(void)
 
 /* Calls that would only end the round early or harm the harness, not the
  * server: exit (the child ends anyway), the signals and process-group
- * calls that could reach the parent, and new processes (each of which
- * would fuzz too: a fork bomb fills the process table, which is a limit,
- * not a fault). */
+ * calls that could reach the parent, new processes (each of which would
+ * fuzz too: a fork bomb fills the process table, which is a limit, not a
+ * fault) and raising the memory limit the parent set. */
 static int skipped(long nr)
 {
 	return nr == SYS_exit || nr == SYS_exit_group || nr == SYS_kill || nr == SYS_tgkill || nr == SYS_tkill ||
 	       nr == SYS_setsid || nr == SYS_setpgid || nr == SYS_reboot || nr == SYS_vhangup || nr == SYS_fork ||
-	       nr == SYS_vfork || nr == SYS_clone || nr == SYS_clone3;
+	       nr == SYS_vfork || nr == SYS_clone || nr == SYS_clone3 || nr == SYS_prlimit64 || nr == SYS_setrlimit;
 }
 
 static int verbose;
@@ -127,6 +128,10 @@ int main(int argc, char **argv)
 	verbose = argc > 3;
 	printf("# sysfuzz: %d rounds of %d random system calls, seed %#llx\n", ROUNDS, CALLS, seed);
 	signal(SIGPIPE, SIG_IGN);
+	/* each child may take 64 MiB of address space (the server's RAM is
+	 * shared by all, and a blocked child keeps what it has) */
+	struct rlimit as = { 64 << 20, 64 << 20 };
+	check(setrlimit(RLIMIT_AS, &as) == 0, "RLIMIT_AS of 64 MiB for the children");
 	int blocked = 0, crashed = 0;
 	for (int round = first; round < rounds; round++) {
 		pid_t pid = fork();
@@ -139,13 +144,18 @@ int main(int argc, char **argv)
 			if (waited == 0)
 				usleep(10000);
 		}
-		if (waited == 0)
+		if (waited == 0) { /* ended by SIGKILL, which needs no handler */
 			blocked++;
+			int k = kill(pid, SIGKILL);
+			waited = waitpid(pid, &status, 0);
+			check(k == 0 && waited == pid && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+			      "round %d: the blocked child ends by SIGKILL", round);
+		}
 		else if (waited == pid && WIFSIGNALED(status))
 			crashed++;
 		int sane = pid > 0 && server_sane(round);
 		check(sane, "round %d: the server still serves (child %d %s)", round, pid,
-		      waited == 0 ? "blocked" : WIFSIGNALED(status) ? "killed" : "exited");
+		      WIFSIGNALED(status) ? "killed" : "exited");
 	}
 	printf("# sysfuzz: %d children blocked, %d crashed, %d failures\n", blocked, crashed, failures);
 	return failures;
