@@ -78,8 +78,10 @@ test)
 boot)
 	# Any configuration (CFG, in the build directory), the terminal's input
 	# passed to COM1: what tools/lxrun uses.  With INPUT (a file), COM1
-	# gets that file instead, once the kernel has printed its first line
-	# (as for test); QEMU takes it in as fast as the UART does.
+	# gets that file's lines instead, once the kernel has printed its first
+	# line (as for test); QEMU takes them in as fast as the UART does.  In
+	# the lines, printf's escapes count (\003 is Ctrl-C), and a line
+	# "@sleep N" is a pause of N seconds instead.
 	if [ -n "${INPUT:-}" ]; then
 		fifo=$(mktemp -u)
 		mkfifo "$fifo" && exec 3<>"$fifo" && rm -f "$fifo" || exit 1
@@ -87,7 +89,15 @@ boot)
 			-append "panic=exit" -initrd "$(modules "${CFG:?CFG names the configuration}")" <&3 3>&- |
 			{
 				IFS= read -r line && printf '%s\n' "$line"
-				{ cat "$INPUT" >&3; exec 3>&-; } &
+				{
+					while IFS= read -r l; do
+						case "$l" in
+						"@sleep "*) sleep "${l#@sleep }" ;;
+						*) printf '%b\n' "$l" >&3 ;;
+						esac
+					done <"$INPUT"
+					exec 3>&-
+				} &
 				exec 3>&- cat
 			}
 		exit_status "${PIPESTATUS[0]}"

@@ -141,21 +141,10 @@
 #define FD_CLOEXEC 1
 #define F_UNLCK 2
 
-#define TCGETS 0x5401
-#define TCSETS 0x5402
-#define TCSETSW 0x5403
-#define TCSETSF 0x5404
-#define TIOCSCTTY 0x540e
-#define TIOCGPGRP 0x540f
-#define TIOCSPGRP 0x5410
-#define TIOCGWINSZ 0x5413
-#define TIOCSWINSZ 0x5414
 #define FIONREAD 0x541b
 #define FIONBIO 0x5421
-#define TIOCGSID 0x5429
 #define FIONCLEX 0x5450
 #define FIOCLEX 0x5451
-#define TERMIOS_SIZE 36 /* the kernel's struct termios: 4 flag words, c_line, c_cc[19] */
 
 #define R_OK 4
 #define W_OK 2
@@ -178,9 +167,6 @@ struct proc *fs_current;
 static struct inode *console_ino; /* the stdio of the first process */
 static u8 bounce[LX_PAGE];        /* data on its way between a process and a file */
 static char path1[PATH_MAX], path2[PATH_MAX], text[PATH_MAX];
-/* The console's termios (TCGETS/TCSETS): all zero at first, a raw tty, as
- * the console driver is (no echo, no line editing). */
-static u8 termios[TERMIOS_SIZE];
 
 /* ---- open files and fds ------------------------------------------------------------ */
 
@@ -362,99 +348,6 @@ static void walk_path(const struct walk *w, const char *given, char *out)
 
 /* ---- devices -------------------------------------------------------------------------- */
 
-static s64 console_write(const void *buf, u64 len)
-{
-	if (l4_console) {
-		s64 r = l4_con_write(l4_console, buf, len);
-		return r < 0 ? -EIO : r;
-	}
-	l4_kdebug(L4_KD_PUTS, (u64)buf, len);
-	return (s64)len;
-}
-
-/* Console input.  A thread of the server's own, the console reader,
- * waits in the driver's READ; what arrives it hands to the main thread in
- * a call (the bytes stay in reader_buf, which the main thread copies while
- * the reader waits for the answer).  The main thread keeps them in a ring
- * until a process reads them, so a console read waits alone (LX_BLOCK)
- * like a pipe read, and the server goes on serving the others.  While the
- * ring is full the reader is not answered: it stops reading, and input
- * waits in the driver. */
-#define CON_RING 4096
-static u8 con_ring[CON_RING];
-static u32 con_head, con_len;
-static l4_tid_t reader_tid;
-static u8 reader_buf[256];
-static u32 reader_off, reader_left; /* bytes of reader_buf not yet in the ring */
-static u8 reader_stack[8192] __attribute__((aligned(16)));
-
-static void console_reader(u64 main_thread)
-{
-	for (;;) {
-		s64 n = l4_con_read(l4_console, reader_buf, sizeof(reader_buf));
-		if (n < 0)
-			return; /* no driver any more: the thread stops */
-		struct l4_msg m = { { L4_TAG_MAKE(LX_LABEL_CONSOLE_INPUT, 1, 0), (u64)n } };
-		l4_call(main_thread, &m);
-	}
-}
-
-void console_start(void)
-{
-	if (l4_console)
-		reader_tid = l4_spawn_thread(console_reader, l4_myself(), reader_stack, sizeof(reader_stack));
-}
-
-/* What the reader holds goes into the ring as far as it fits; true when
- * all of it is in (the reader may then be answered). */
-static bool console_fill(void)
-{
-	while (reader_left && con_len < CON_RING) {
-		con_ring[(con_head + con_len) % CON_RING] = reader_buf[reader_off++];
-		con_len++;
-		reader_left--;
-	}
-	return !reader_left;
-}
-
-bool console_input(l4_tid_t from, u64 tag, struct l4_msg *m)
-{
-	if (from != reader_tid || l4_ipc_failed(tag) || L4_TAG_LABEL(tag) != LX_LABEL_CONSOLE_INPUT)
-		return false;
-	reader_off = 0;
-	reader_left = m->mr[1] < sizeof(reader_buf) ? (u32)m->mr[1] : sizeof(reader_buf);
-	lx_wake = true; /* readers may go on */
-	m->mr[0] = L4_TAG_MAKE(0, 0, 0);
-	return console_fill();
-}
-
-/* Room made in the ring: the rest of what the reader holds goes in, and
- * once all of it is, the reader is answered (a send that does not wait:
- * it waits for it). */
-void console_refill(void)
-{
-	if (!reader_left || !console_fill())
-		return;
-	struct l4_msg m = { { L4_TAG_MAKE(0, 0, 0) } };
-	l4_ipc(reader_tid, L4_NILTHREAD, L4_POLL, &m, NULL);
-}
-
-static s64 console_read(struct file *f, void *buf, u64 len)
-{
-	if (!len)
-		return 0;
-	if (!con_len)
-		return !reader_tid ? 0 /* no console driver: end of file */ : f->flags & O_NONBLOCK ? -EAGAIN : LX_BLOCK;
-	u64 n = len < con_len ? len : con_len;
-	for (u64 k = 0; k < n; k++)
-		((u8 *)buf)[k] = con_ring[(con_head + k) % CON_RING];
-	con_head = (con_head + (u32)n) % CON_RING;
-	con_len -= (u32)n;
-	if (reader_left)
-		lx_wake = true; /* console_refill, when the server next wakes its waiting calls */
-	return (s64)n;
-}
-
 /* ---- pipes ------------------------------------------------------------------------------- */
 
 /* A pipe: a ring of PIPE_PAGES pages (made as they are first needed) in
@@ -607,7 +500,7 @@ static unsigned file_ready(struct file *f)
 		return r;
 	}
 	if (is_console(i))
-		return (con_len || !reader_tid ? in : 0) | out;
+		return (tty_readable() ? in : 0) | out;
 	return in | out; /* files and the other devices never wait */
 }
 
@@ -729,7 +622,7 @@ static s64 read_chunk(struct file *f, void *buf, u64 len, u64 *pos)
 		return (s64)n;
 	}
 	switch (i->rdev) {
-	case DEV_CONSOLE: case DEV_TTY: return console_read(f, buf, len);
+	case DEV_CONSOLE: case DEV_TTY: return tty_read(f->flags & O_NONBLOCK, buf, len);
 	case DEV_NULL: return 0;
 	case DEV_ZERO: case DEV_FULL: memset(buf, 0, len); return (s64)len;
 	case DEV_RANDOM: case DEV_URANDOM: lx_random(buf, len); return (s64)len;
@@ -751,7 +644,7 @@ static s64 write_chunk(struct file *f, const void *buf, u64 len, u64 *pos)
 		return n;
 	}
 	switch (S_ISCHR(i->mode) ? i->rdev : 0) {
-	case DEV_CONSOLE: case DEV_TTY: return console_write(buf, len);
+	case DEV_CONSOLE: case DEV_TTY: return tty_write(buf, len);
 	case DEV_NULL: case DEV_ZERO: case DEV_RANDOM: case DEV_URANDOM: return (s64)len;
 	case DEV_FULL: return -ENOSPC;
 	}
@@ -1151,7 +1044,7 @@ static s64 sys_ioctl(struct proc *p, u64 fd, u64 req, u64 arg)
 	}
 	case FIONREAD:
 		if (S_ISREG(f->ino->mode) || is_console(f->ino) || is_pipe(f->ino)) {
-			int n = is_pipe(f->ino) ? (int)f->ino->pipe->len : 0;
+			int n = is_pipe(f->ino) ? (int)f->ino->pipe->len : is_console(f->ino) ? (int)tty_pending() : 0;
 			if (S_ISREG(f->ino->mode)) {
 				u64 size = f->data ? f->data_len : f->ino->size;
 				n = f->pos < size ? (int)(size - f->pos < 0x7fffffff ? size - f->pos : 0x7fffffff) : 0;
@@ -1160,23 +1053,7 @@ static s64 sys_ioctl(struct proc *p, u64 fd, u64 req, u64 arg)
 		}
 		return -ENOTTY;
 	}
-	if (!is_console(f->ino))
-		return -ENOTTY;
-	switch ((u32)req) {
-	case TCGETS: return copy_out(p, arg, termios, sizeof(termios)) ? 0 : -EFAULT;
-	case TCSETS: case TCSETSW: case TCSETSF: return copy_in(p, termios, arg, sizeof(termios)) ? 0 : -EFAULT;
-	case TIOCGWINSZ: {
-		u16 ws[4] = { 24, 80, 0, 0 };
-		return copy_out(p, arg, ws, sizeof(ws)) ? 0 : -EFAULT;
-	}
-	case TIOCSWINSZ: return 0;
-	case TIOCGPGRP: case TIOCGSID: {
-		int pid = p->pid;
-		return copy_out(p, arg, &pid, 4) ? 0 : -EFAULT;
-	}
-	case TIOCSPGRP: case TIOCSCTTY: return 0;
-	}
-	return -ENOTTY;
+	return is_console(f->ino) ? tty_ioctl(p, (u32)req, arg) : -ENOTTY;
 }
 
 /* ---- status: stat, statx, statfs ----------------------------------------------------------- */

@@ -172,6 +172,7 @@ s64 sys_rt_sigaction(struct proc *p, u64 sig, u64 act, u64 oact, u64 size);
 s64 sys_rt_sigprocmask(struct proc *p, u64 how, u64 set, u64 oset, u64 size);
 s64 sys_kill(struct proc *p, s64 pid, u64 sig); /* LX_GONE if it ended the caller */
 void signal_exec(struct proc *p);
+void signal_group(int pgrp, int sig); /* the terminal's VINTR, VQUIT */
 
 /* ---- system calls (syscall.c) ------------------------------------------------- */
 /* regs: the exception message's words (enum l4_exc_word).  LX_REPLY: regs
@@ -208,9 +209,15 @@ void fs_proc_exit(struct proc *p);
  * a regular file we may execute; its absolute path goes to path
  * (PATH_MAX bytes).  0 or -errno. */
 s64 fs_exec_open(struct proc *p, u64 upath, char *path, struct inode **ino);
-/* The console reader thread (fs.c): started once; its messages (label
- * LX_LABEL_CONSOLE_INPUT) go to console_input, which is true if the
- * answer in *m is due now; console_refill answers it later. */
+/* The console as a terminal (tty.c).  The console reader thread: started
+ * once; its messages (label LX_LABEL_CONSOLE_INPUT) go to console_input,
+ * which is true if the answer in *m is due now; console_refill answers it
+ * later.  tty_read: what input there is (LX_BLOCK, or -EAGAIN, if none). */
+s64 tty_read(bool nonblock, void *buf, u64 len);
+s64 tty_write(const void *buf, u64 len);
+bool tty_readable(void);
+u64 tty_pending(void);
+s64 tty_ioctl(struct proc *p, u32 req, u64 arg);
 #define LX_LABEL_CONSOLE_INPUT 0x1c0
 void console_start(void);
 bool console_input(l4_tid_t from, u64 tag, struct l4_msg *m);

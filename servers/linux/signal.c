@@ -90,6 +90,13 @@ static s64 signal_send(struct proc *t, int sig)
 	return 0;
 }
 
+void signal_group(int pgrp, int sig)
+{
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].used && !procs[i].zombie && procs[i].pgid == pgrp)
+			signal_send(&procs[i], sig);
+}
+
 s64 sys_kill(struct proc *p, s64 pid, u64 sig)
 {
 	if (sig && !sig_valid(sig))

@@ -25,6 +25,8 @@
 #define SYS_exit 60
 #define SYS_wait4 61
 #define SYS_kill 62
+#define SYS_tkill 200
+#define SYS_tgkill 234
 #define SYS_getrlimit 97
 #define SYS_setrlimit 160
 #define SYS_uname 63
@@ -333,6 +335,8 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_execve: return sys_execve(p, a0, a1, a2);
 	case SYS_wait4: return sys_wait4(p, (int)a0, a1, a2, a3);
 	case SYS_kill: return sys_kill(p, (int)a0, a1);
+	case SYS_tkill: return (int)a0 <= 0 ? -EINVAL : sys_kill(p, (int)a0, a1); /* a thread is a process here */
+	case SYS_tgkill: return (int)a0 <= 0 || (int)a1 <= 0 ? -EINVAL : a0 != a1 ? -ESRCH : sys_kill(p, (int)a1, a2);
 	case SYS_setpgid: return sys_setpgid(p, (int)a0, (int)a1);
 	case SYS_getpgrp: return p->pgid;
 	case SYS_getpgid: return sys_getpgid(p, (int)a0, false);
