@@ -401,8 +401,10 @@ static s64 pipe_read(struct file *f, void *buf, u64 len)
 static s64 pipe_write(struct file *f, const void *buf, u64 len)
 {
 	struct pipe *pp = f->ino->pipe;
-	if (!pp->readers)
-		return -EPIPE; /* and SIGPIPE, once [L2] delivers signals */
+	if (!pp->readers) {
+		signal_self(fs_current, 13 /* SIGPIPE */);
+		return -EPIPE;
+	}
 	u64 room = PIPE_SIZE - pp->len;
 	if (room < len && (len <= PIPE_BUF || !room))
 		return f->flags & O_NONBLOCK ? -EAGAIN : LX_BLOCK;

@@ -102,6 +102,10 @@ struct proc {
 	bool deadline_set;   /* ... which it has got (deadline_passed) */
 	u64 sigact[LX_NSIG][4]; /* signal actions (handler, flags, restorer, mask) (signal.c) */
 	u64 sigmask;         /* blocked signals */
+	u64 sigpending;      /* signals waiting for delivery to a handler */
+	u32 siginfo[LX_NSIG][3]; /* ... their sender, si_code and status */
+	u64 suspend_mask;    /* the mask before rt_sigsuspend */
+	bool in_suspend;
 	u64 as_limit[2];     /* RLIMIT_AS, soft and hard (bytes of areas; ~0: none) */
 	bool in_vfork;       /* a vfork child that has not yet called execve or exited */
 	l4_tid_t tid;        /* its (alien) thread: faults and system calls come from it */
@@ -173,6 +177,14 @@ s64 sys_rt_sigprocmask(struct proc *p, u64 how, u64 set, u64 oset, u64 size);
 s64 sys_kill(struct proc *p, s64 pid, u64 sig); /* LX_GONE if it ended the caller */
 void signal_exec(struct proc *p);
 void signal_group(int pgrp, int sig); /* the terminal's VINTR, VQUIT */
+void signal_self(struct proc *p, int sig); /* SIGPIPE: carried out when the call returns */
+void signal_child_ended(struct proc *parent, struct proc *child); /* SIGCHLD */
+bool signal_deliverable(const struct proc *p);
+bool signal_deliver(struct proc *p, u64 *regs); /* false if it ended p */
+void signal_interrupt(struct proc *p, u64 *regs, bool restartable);
+s64 sys_rt_sigreturn(struct proc *p, u64 *regs);
+s64 sys_rt_sigsuspend(struct proc *p, u64 umask, u64 size);
+bool syscall_restartable(u64 nr);
 
 /* ---- system calls (syscall.c) ------------------------------------------------- */
 /* regs: the exception message's words (enum l4_exc_word).  LX_REPLY: regs

@@ -250,6 +250,8 @@ void proc_exit(struct proc *p, int wstatus)
 	struct proc *parent = proc_by_pid(p->ppid);
 	if (!parent || parent->zombie)
 		p->used = false;
+	else
+		signal_child_ended(parent, p);
 	lx_wake = true;
 }
 

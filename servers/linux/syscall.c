@@ -3,8 +3,8 @@
  * exception message with the registers as the instruction left them:
  * number in RAX, arguments in RDI, RSI, RDX, R10, R8, R9.  The answer is
  * RAX (a short reply) or, where the call changes more (the FS base), the
- * whole state.  The file system calls are fs.c's (fs_syscall, tried
- * first).  Unknown calls return -ENOSYS and are logged once each.
+ * whole state.  The calls not in this table go to fs.c's (fs_syscall).
+ * Unknown calls return -ENOSYS and are logged once each.
  */
 #include "linux.h"
 
@@ -14,6 +14,14 @@
 #define SYS_brk 12
 #define SYS_rt_sigaction 13
 #define SYS_rt_sigprocmask 14
+#define SYS_rt_sigreturn 15
+#define SYS_select 23
+#define SYS_pause 34
+#define SYS_rt_sigpending 127
+#define SYS_rt_sigsuspend 130
+#define SYS_pselect6 270
+#define SYS_ppoll 271
+#define SYS_poll 7
 #define SYS_sched_yield 24
 #define SYS_madvise 28
 #define SYS_nanosleep 35
@@ -296,10 +304,6 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 {
 	u64 nr = regs[L4_EXC_RAX], a0 = regs[L4_EXC_RDI], a1 = regs[L4_EXC_RSI], a2 = regs[L4_EXC_RDX];
 	u64 a3 = regs[L4_EXC_R10], a4 = regs[L4_EXC_R8], a5 = regs[L4_EXC_R9];
-	const u64 args[6] = { a0, a1, a2, a3, a4, a5 };
-	s64 r;
-	if (fs_syscall(p, nr, args, &r))
-		return r; /* files: fs.c */
 	switch (nr) {
 	case SYS_brk: return p->shares_vm ? (s64)p->brk : sys_brk(p, a0);
 	case SYS_mmap: return p->shares_vm ? -ENOMEM : sys_mmap(p, a0, a1, a2, a3, a4, a5);
@@ -325,6 +329,12 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_rseq: return -ENOSYS;
 	case SYS_rt_sigaction: return sys_rt_sigaction(p, a0, a1, a2, a3);
 	case SYS_rt_sigprocmask: return sys_rt_sigprocmask(p, a0, a1, a2, a3);
+	case SYS_rt_sigsuspend: return sys_rt_sigsuspend(p, a0, a1);
+	case SYS_rt_sigpending:
+		if (a1 > 8)
+			return -EINVAL;
+		return copy_out(p, a0, &p->sigpending, a1) ? 0 : -EFAULT;
+	case SYS_pause: return sys_rt_sigsuspend(p, 0, 0);
 	case SYS_uname: return sys_uname(p, a0);
 	case SYS_getpid:
 	case SYS_gettid: return p->pid;
@@ -362,6 +372,10 @@ static s64 dispatch(struct proc *p, u64 *regs, bool *full)
 	case SYS_sysinfo: return sys_sysinfo(p, a0);
 	case SYS_futex: return -ENOSYS;
 	}
+	const u64 args[6] = { a0, a1, a2, a3, a4, a5 };
+	s64 r;
+	if (fs_syscall(p, nr, args, &r))
+		return r; /* files: fs.c */
 	log_unknown(p, nr);
 	return -ENOSYS;
 }
@@ -373,18 +387,39 @@ enum lx_result linux_syscall(struct proc *p, u64 *regs)
 		proc_exit(p, (int)(regs[L4_EXC_RDI] & 0xff) << 8);
 		return LX_ENDED;
 	}
-	bool full = false;
-	/* a vfork parent's call is done when its child is (it is tried again then) */
-	s64 r = p->vfork_child ? vfork_done(p) : dispatch(p, regs, &full);
-	if (r <= LX_BLOCK) { /* LX_BLOCK or LX_GONE: one test on the way of every call */
-		if (r == LX_GONE)
+	if (nr == SYS_rt_sigreturn) {
+		if (sys_rt_sigreturn(p, regs) == LX_GONE)
 			return LX_ENDED;
-		if (regs != p->saved)
-			memcpy(p->saved, regs, sizeof(p->saved));
-		p->blocked = true;
-		return LX_WAITS;
+	} else {
+		bool full = false;
+		/* a vfork parent's call is done when its child is (it is tried again then) */
+		s64 r = p->vfork_child ? vfork_done(p) : dispatch(p, regs, &full);
+		if (r <= LX_BLOCK) { /* LX_BLOCK or LX_GONE: one test on the way of every call */
+			if (r == LX_GONE)
+				return LX_ENDED;
+			if (regs != p->saved)
+				memcpy(p->saved, regs, sizeof(p->saved));
+			p->blocked = true;
+			if (signal_deliverable(p))
+				lx_wake = true; /* interrupted at once (rt_sigsuspend with one pending) */
+			return LX_WAITS;
+		}
+		regs[L4_EXC_RAX] = (u64)r;
+		regs[0] = full;
 	}
-	regs[L4_EXC_RAX] = (u64)r;
-	regs[0] = full;
+	if (p->sigpending & ~p->sigmask && !signal_deliver(p, regs))
+		return LX_ENDED; /* a signal on the way back: its handler, or its default action */
 	return LX_REPLY;
+}
+
+/* After a handler with SA_RESTART, the call is made again: not for the
+ * calls that wait for time or for a signal, as on Linux. */
+bool syscall_restartable(u64 nr)
+{
+	switch (nr) {
+	case SYS_nanosleep: case SYS_clock_nanosleep: case SYS_poll: case SYS_ppoll: case SYS_select:
+	case SYS_pselect6: case SYS_rt_sigsuspend: case SYS_pause:
+		return false;
+	}
+	return true;
 }

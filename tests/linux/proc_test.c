@@ -1024,6 +1024,135 @@ static void test_signals_and_limits(void)
 	check(reap(pid) == 0, "RLIMIT_AS: a 64 MiB mmap fails with ENOMEM under a 32 MiB limit");
 }
 
+static volatile sig_atomic_t got_sig, got_code, got_pid, blocked_inside;
+
+static void on_info(int sig, siginfo_t *si, void *uc)
+{
+	(void)uc;
+	sigset_t now;
+	sigprocmask(SIG_SETMASK, NULL, &now);
+	blocked_inside = sigismember(&now, sig);
+	got_sig = sig;
+	got_code = si->si_code;
+	got_pid = si->si_pid;
+}
+
+static void on_plain(int sig) { got_sig = sig; }
+
+static int handle(int sig, void (*fn)(int), int flags)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_handler = fn;
+	sa.sa_flags = flags;
+	return sigaction(sig, &sa, NULL);
+}
+
+/* A child whose read of an empty pipe is interrupted by SIGUSR1 (with or
+ * without SA_RESTART): 0 if it behaved as Linux does. */
+static int interrupted_read(int restart)
+{
+	int p[2], ready[2];
+	if (pipe(p) || pipe(ready))
+		return -1;
+	pid_t pid = fork();
+	if (pid == 0) {
+		handle(SIGUSR1, on_plain, restart ? SA_RESTART : 0);
+		close(p[1]);
+		close(ready[0]);
+		char c = 'r';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(2);
+		errno = 0;
+		ssize_t n = read(p[0], &c, 1);
+		if (restart)
+			_exit(n == 1 && c == 'd' && got_sig == SIGUSR1 ? 0 : 3);
+		_exit(n == -1 && errno == EINTR && got_sig == SIGUSR1 ? 0 : 4);
+	}
+	close(p[0]);
+	close(ready[1]);
+	char c;
+	int ok = read(ready[0], &c, 1) == 1;
+	usleep(100000); /* the child is in its read by now */
+	ok = ok && kill(pid, SIGUSR1) == 0;
+	usleep(100000);
+	c = 'd';
+	if (restart)
+		ok = ok && write(p[1], &c, 1) == 1;
+	int st = reap(pid);
+	close(p[1]);
+	close(ready[0]);
+	return ok ? st : -1;
+}
+
+/* Delivery to handlers: to the caller itself before kill returns, held
+ * while blocked, interrupting a read (or restarting it), SIGCHLD into
+ * sigsuspend, SIGPIPE's default action, SA_RESETHAND. */
+static void test_signal_delivery(void)
+{
+	struct sigaction sa = { 0 };
+	sa.sa_sigaction = on_info;
+	sa.sa_flags = SA_SIGINFO;
+	sigaction(SIGUSR1, &sa, NULL);
+	got_sig = 0;
+	int k = kill(getpid(), SIGUSR1);
+	check(k == 0 && got_sig == SIGUSR1, "a handler runs for a signal to ourselves before kill returns");
+	check(got_code == SI_USER && got_pid == getpid(), "siginfo: SI_USER from our pid (code %d, pid %d)", (int)got_code,
+	      (int)got_pid);
+	check(blocked_inside, "the signal is blocked while its handler runs");
+	sigset_t set, pend;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR1);
+	sigprocmask(SIG_BLOCK, &set, NULL);
+	got_sig = 0;
+	kill(getpid(), SIGUSR1);
+	sigpending(&pend);
+	check(got_sig == 0 && sigismember(&pend, SIGUSR1), "blocked, it waits, and sigpending shows it");
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	check(got_sig == SIGUSR1, "unblocked, it is delivered");
+	signal(SIGUSR1, SIG_DFL);
+	check(interrupted_read(0) == 0, "a read waiting in a pipe is interrupted: EINTR after the handler");
+	check(interrupted_read(1) == 0, "with SA_RESTART the read goes on and gets its byte");
+	sigprocmask(SIG_BLOCK, &set, NULL); /* no SIGUSR1 here: only SIGCHLD is awaited */
+	handle(SIGCHLD, on_plain, 0);
+	sigset_t chld, empty;
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL);
+	got_sig = 0;
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	sigemptyset(&empty);
+	int r = sigsuspend(&empty);
+	int e = errno;
+	check(r == -1 && e == EINTR && got_sig == SIGCHLD, "sigsuspend returns EINTR after the SIGCHLD handler");
+	reap(pid);
+	sigprocmask(SIG_UNBLOCK, &chld, NULL);
+	sigprocmask(SIG_UNBLOCK, &set, NULL);
+	signal(SIGCHLD, SIG_DFL);
+	int p[2];
+	pipe(p);
+	pid = fork();
+	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);
+		close(p[0]);
+		char c = 'x';
+		write(p[1], &c, 1);
+		_exit(0);
+	}
+	close(p[0]);
+	close(p[1]);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGPIPE, "a write to a pipe without readers: SIGPIPE ends the writer (%#x)", st);
+	handle(SIGUSR2, on_plain, SA_RESETHAND);
+	got_sig = 0;
+	kill(getpid(), SIGUSR2);
+	struct sigaction now;
+	sigaction(SIGUSR2, NULL, &now);
+	check(got_sig == SIGUSR2 && now.sa_handler == SIG_DFL, "SA_RESETHAND: the action is the default again after one");
+}
+
 static long long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -1108,6 +1237,7 @@ int main(void)
 	test_pipe_exec();
 	test_poll_select();
 	test_signals_and_limits();
+	test_signal_delivery();
 	test_groups();
 	test_orphan();
 	printf("# proc_test: %d checks, %d failed\n", checks, failures);
