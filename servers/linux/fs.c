@@ -672,7 +672,7 @@ static s64 io_user(struct proc *p, struct file *f, u64 buf, u64 len, u64 *pos, b
 		if (write && !copy_in(p, bounce, buf + done, n))
 			return done ? (s64)done : -EFAULT;
 		s64 r = write ? write_chunk(f, bounce, n, pos) : read_chunk(f, bounce, n, pos);
-		if (r == LX_BLOCK && done) {
+		if (r == LX_BLOCK && done && write) {
 			p->io_done = done;
 			return LX_BLOCK;
 		}
@@ -750,10 +750,13 @@ static s64 sys_iov(struct proc *p, u64 fd, u64 iov, u64 cnt, s64 off, bool write
 		if (!v[1])
 			continue;
 		s64 r = io_user(p, f, v[0], v[1], at, write);
-		if (r < 0 && done)
-			p->io_done = 0; /* a later vector waited: what is written so far is the answer */
+		if (r < 0 && done) { /* a later vector waited: what is written so far is the answer */
+			done += (s64)p->io_done;
+			p->io_done = 0;
+			return done;
+		}
 		if (r < 0)
-			return done ? done : r;
+			return r;
 		done += r;
 		if ((u64)r < v[1] || (!write && is_console(f->ino)))
 			break;
@@ -766,8 +769,8 @@ static s64 sys_sendfile(struct proc *p, u64 out_fd, u64 in_fd, u64 uoff, u64 cou
 	struct file *in = fget_io(p, in_fd), *out = fget_io(p, out_fd);
 	if (!in || !readable(in) || !out || !writable(out))
 		return -EBADF;
-	if ((out->flags & O_APPEND) || S_ISDIR(in->ino->mode) || is_pipe(in->ino))
-		return -EINVAL; /* from a pipe: what was read could not be put back if the write waits */
+	if ((out->flags & O_APPEND) || S_ISDIR(in->ino->mode) || is_pipe(in->ino) || is_console(in->ino))
+		return -EINVAL; /* from a pipe or the console: what was read could not be put back if the write waits */
 	u64 pos, *at = &in->pos;
 	if (uoff) {
 		if (!copy_in(p, &pos, uoff, 8))

@@ -153,7 +153,7 @@ s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp);
 struct vma *vma_find(struct proc *p, u64 va);
 struct vma *vma_add(struct proc *p, u64 start, u64 end, unsigned prot, enum vma_kind kind, const u8 *file,
 		    u64 file_size);
-void vma_remove(struct proc *p, u64 start, u64 end);
+bool vma_remove(struct proc *p, u64 start, u64 end); /* false (nothing done): no room to cut a hole */
 /* The page here behind va (faulted in if the area allows), or 0. */
 u64 mm_page(struct proc *p, u64 va, bool write);
 /* A page fault: fills *m with the reply; false if the access is not allowed. */
@@ -179,6 +179,8 @@ void signal_exec(struct proc *p);
 void signal_group(int pgrp, int sig); /* the terminal's VINTR, VQUIT */
 void signal_self(struct proc *p, int sig); /* SIGPIPE: carried out when the call returns */
 void signal_child_ended(struct proc *parent, struct proc *child); /* SIGCHLD */
+bool signal_no_zombies(const struct proc *parent); /* SIGCHLD ignored or SA_NOCLDWAIT */
+bool deadline_due(void); /* a waiting call's deadline has passed */
 bool signal_deliverable(const struct proc *p);
 bool signal_deliver(struct proc *p, u64 *regs); /* false if it ended p */
 void signal_interrupt(struct proc *p, u64 *regs, bool restartable);

@@ -221,6 +221,8 @@ int main(int argc, char **argv)
 	u64 tag = l4_wait(&m, &from);
 	for (;;) {
 		bool reply = serve(&m, tag, from); /* false for a failed IPC (a timeout) */
+		if (sleepers && deadline_due())
+			lx_wake = true; /* the receive timeout does not fire while calls keep coming */
 		if (lx_wake) { /* answer this one first: waking others uses the UTCB */
 			if (reply)
 				l4_ipc(from, L4_NILTHREAD, L4_POLL, &m, NULL);

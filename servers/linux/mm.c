@@ -211,8 +211,11 @@ struct vma *vma_add(struct proc *p, u64 start, u64 end, unsigned prot, enum vma_
 
 /* Drop [start, end) from the areas, cutting those that overlap it, and
  * release the pages there. */
-void vma_remove(struct proc *p, u64 start, u64 end)
+bool vma_remove(struct proc *p, u64 start, u64 end)
 {
+	for (unsigned i = 0; i < p->nvma; i++) /* a hole in an area needs a new one: room first */
+		if (p->vma[i].start < start && p->vma[i].end > end && p->nvma == MAX_VMAS)
+			return false;
 	for (unsigned i = 0; i < p->nvma;) {
 		struct vma *v = &p->vma[i];
 		if (v->end <= start || v->start >= end) {
@@ -220,7 +223,7 @@ void vma_remove(struct proc *p, u64 start, u64 end)
 			continue;
 		}
 		struct vma old = *v;
-		if (old.start < start && old.end > end && p->nvma < MAX_VMAS) {
+		if (old.start < start && old.end > end) {
 			/* a hole in the middle: the upper part becomes an area of its own */
 			u64 skip = end - old.start;
 			vma_add(p, end, old.end, old.prot, old.kind, old.file + skip,
@@ -241,6 +244,7 @@ void vma_remove(struct proc *p, u64 start, u64 end)
 		}
 	}
 	pages_in(p, start, end, page_release);
+	return true;
 }
 
 /* ---- faults and copies ---------------------------------------------------------- */
@@ -359,6 +363,25 @@ static bool as_allows(struct proc *p, u64 more)
 	return more <= p->as_limit[0] && vm_bytes(p) <= p->as_limit[0] - more;
 }
 
+/* The highest place for len bytes below top and above MMAP_BOTTOM, or 0:
+ * an area in the way moves the search below it at once. */
+static u64 free_below(struct proc *p, u64 top, u64 len)
+{
+	u64 addr = top - len;
+	while (addr >= MMAP_BOTTOM && addr < top) {
+		struct vma *in_way = NULL;
+		for (unsigned i = 0; i < p->nvma; i++)
+			if (p->vma[i].start < addr + len && addr < p->vma[i].end)
+				in_way = &p->vma[i];
+		if (!in_way)
+			return addr;
+		if (in_way->start < len)
+			return 0;
+		addr = in_way->start - len;
+	}
+	return 0;
+}
+
 s64 sys_brk(struct proc *p, u64 addr)
 {
 	if (addr < p->brk_start || addr >= MMAP_BOTTOM)
@@ -373,7 +396,8 @@ s64 sys_brk(struct proc *p, u64 addr)
 		else if (!vma_add(p, old_end, new_end, LX_PROT_READ | LX_PROT_WRITE, VMA_ANON, NULL, 0))
 			return (s64)p->brk;
 	} else if (new_end < old_end) {
-		vma_remove(p, new_end, old_end);
+		if (!vma_remove(p, new_end, old_end))
+			return (s64)p->brk;
 	}
 	p->brk = addr;
 	return (s64)addr;
@@ -389,19 +413,18 @@ s64 sys_mmap(struct proc *p, u64 addr, u64 len, u64 prot, u64 flags, u64 fd, u64
 		return -ENOSYS; /* file mappings: not yet */
 	if (!(flags & MAP_PRIVATE))
 		return -EINVAL;
+	if (len > MMAP_BOTTOM) /* before rounding: a length near 2^64 would wrap */
+		return -ENOMEM;
 	len = PAGE_UP(len);
-	if (len > MMAP_BOTTOM || !as_allows(p, len))
+	if (!as_allows(p, len))
 		return -ENOMEM;
 	if (flags & MAP_FIXED) {
 		if (addr < LX_PAGE || addr + len > L4_USER_MAP_END || addr + len < addr)
 			return -EINVAL;
-		vma_remove(p, addr, addr + len);
-	} else {
-		addr = p->mmap_top - len;
-		while (addr >= MMAP_BOTTOM && !range_free(p, addr, addr + len))
-			addr -= LX_PAGE;
-		if (addr < MMAP_BOTTOM)
+		if (!vma_remove(p, addr, addr + len))
 			return -ENOMEM;
+	} else if (!(addr = free_below(p, p->mmap_top, len))) {
+		return -ENOMEM;
 	}
 	if (!vma_add(p, addr, addr + len, (unsigned)prot, VMA_ANON, NULL, 0))
 		return -ENOMEM;
@@ -412,8 +435,7 @@ s64 sys_munmap(struct proc *p, u64 addr, u64 len)
 {
 	if ((addr & (LX_PAGE - 1)) || !len || addr + len < addr)
 		return -EINVAL;
-	vma_remove(p, addr, addr + PAGE_UP(len));
-	return 0;
+	return vma_remove(p, addr, addr + PAGE_UP(len)) ? 0 : -ENOMEM;
 }
 
 /* Cut the area around `at` in two there; false if no room for another. */

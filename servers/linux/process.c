@@ -228,6 +228,11 @@ void proc_exit(struct proc *p, int wstatus)
 {
 	task_end(p->tid);
 	fs_proc_exit(p);
+	struct proc *vc = p->vfork_child ? proc_by_pid(p->vfork_child) : NULL;
+	if (vc && vc->shares_vm && vc->pt == p->pt) { /* its vfork child maps these pages: they become its own */
+		vc->shares_vm = false;
+		p->pt = NULL;
+	}
 	mm_release(p, true);
 	p->zombie = true;
 	p->blocked = false;
@@ -248,8 +253,8 @@ void proc_exit(struct proc *p, int wstatus)
 			c->used = false;
 	}
 	struct proc *parent = proc_by_pid(p->ppid);
-	if (!parent || parent->zombie)
-		p->used = false;
+	if (!parent || parent->zombie || signal_no_zombies(parent))
+		p->used = false; /* nobody to wait for it (or SIGCHLD ignored: reaped at once, as on Linux) */
 	else
 		signal_child_ended(parent, p);
 	lx_wake = true;

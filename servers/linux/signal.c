@@ -42,6 +42,15 @@ static bool ends_by_default(int sig)
 	return true;
 }
 
+static u64 bit(int sig) { return 1ull << (sig - 1); }
+
+/* Whether sig, sent to t, does nothing at all (ignored, by action or by default). */
+static bool ignored(struct proc *t, int sig)
+{
+	u64 h = t->sigact[sig - 1][0];
+	return sig != SIGKILL && (h == SIG_IGN || (h == SIG_DFL && !ends_by_default(sig)));
+}
+
 s64 sys_rt_sigaction(struct proc *p, u64 sig, u64 act, u64 oact, u64 size)
 {
 	if (size != SIGSET_SIZE || !sig_valid(sig) || (act && (sig == SIGKILL || sig == SIGSTOP)))
@@ -51,8 +60,11 @@ s64 sys_rt_sigaction(struct proc *p, u64 sig, u64 act, u64 oact, u64 size)
 		return -EFAULT;
 	if (oact && !copy_out(p, oact, p->sigact[sig - 1], sizeof(new)))
 		return -EFAULT;
-	if (act)
+	if (act) {
 		memcpy(p->sigact[sig - 1], new, sizeof(new));
+		if (ignored(p, (int)sig))
+			p->sigpending &= ~bit((int)sig); /* POSIX: a pending signal now ignored goes */
+	}
 	return 0;
 }
 
@@ -88,14 +100,6 @@ void signal_exec(struct proc *p)
 #define CLD_EXITED 1
 #define CLD_KILLED 2
 
-static u64 bit(int sig) { return 1ull << (sig - 1); }
-
-/* Whether sig, sent to t, does nothing at all (ignored, by action or by default). */
-static bool ignored(struct proc *t, int sig)
-{
-	u64 h = t->sigact[sig - 1][0];
-	return sig != SIGKILL && (h == SIG_IGN || (h == SIG_DFL && !ends_by_default(sig)));
-}
 
 /* The default action that ends a process, now: not for process 1. */
 static void end_by(struct proc *t, int sig)
@@ -135,6 +139,13 @@ void signal_child_ended(struct proc *parent, struct proc *child)
 }
 
 void signal_self(struct proc *p, int sig) { signal_send(p, sig, true); }
+
+#define SA_NOCLDWAIT 0x2
+
+bool signal_no_zombies(const struct proc *parent)
+{
+	return parent->sigact[SIGCHLD - 1][0] == SIG_IGN || (parent->sigact[SIGCHLD - 1][1] & SA_NOCLDWAIT);
+}
 
 /* ---- delivery ------------------------------------------------------------------------------ */
 
@@ -203,8 +214,10 @@ bool signal_deliver(struct proc *p, u64 *regs)
 	p->sigpending &= ~bit(sig);
 	u64 old_mask = p->in_suspend ? p->suspend_mask : p->sigmask;
 	p->in_suspend = false;
-	if (ignored(p, sig))
+	if (ignored(p, sig)) {
+		p->sigmask = old_mask; /* no handler to restore it */
 		return true;
+	}
 	if (sig == SIGKILL || p->sigact[sig - 1][0] == SIG_DFL) {
 		end_by(p, sig);
 		return !p->zombie;
@@ -222,7 +235,7 @@ void signal_interrupt(struct proc *p, u64 *regs, bool restartable)
 {
 	u64 ready = p->sigpending & ~p->sigmask;
 	int sig = __builtin_ctzll(ready) + 1;
-	bool restart = restartable && (p->sigact[sig - 1][1] & SA_RESTART) && p->sigact[sig - 1][0] > SIG_IGN;
+	bool restart = restartable && !p->io_done && (p->sigact[sig - 1][1] & SA_RESTART) && p->sigact[sig - 1][0] > SIG_IGN;
 	if (restart)
 		regs[L4_EXC_RIP] -= 2; /* the syscall instruction again, RAX still its number */
 	else

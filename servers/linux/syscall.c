@@ -157,6 +157,15 @@ static s64 sys_nanosleep(struct proc *p, u64 clock, u64 flags, u64 req)
 	return LX_BLOCK;
 }
 
+bool deadline_due(void)
+{
+	u64 now = now_ns();
+	for (int i = 0; i < MAX_PROCS; i++)
+		if (procs[i].used && !procs[i].zombie && procs[i].wake_at && procs[i].wake_at <= now)
+			return true;
+	return false;
+}
+
 u64 sleep_timeouts(void)
 {
 	u64 first = ~0ull, now = now_ns();
@@ -400,7 +409,7 @@ enum lx_result linux_syscall(struct proc *p, u64 *regs)
 			if (regs != p->saved)
 				memcpy(p->saved, regs, sizeof(p->saved));
 			p->blocked = true;
-			if (signal_deliverable(p))
+			if (signal_deliverable(p) && !p->vfork_child)
 				lx_wake = true; /* interrupted at once (rt_sigsuspend with one pending) */
 			return LX_WAITS;
 		}

@@ -1153,6 +1153,83 @@ static void test_signal_delivery(void)
 	check(got_sig == SIGUSR2 && now.sa_handler == SIG_DFL, "SA_RESETHAND: the action is the default again after one");
 }
 
+static long long ms_since(const struct timespec *t0);
+
+/* Cases a review of the server found (each once a hang, a loss or a
+ * server crash there). */
+static void test_review_cases(void)
+{
+	/* a read of more than a page from a pipe that holds less */
+	int p[2];
+	static char big[65536];
+	pipe(p);
+	memset(big, 'q', 8192);
+	ssize_t w = write(p[1], big, 8192), r = read(p[0], big, sizeof(big));
+	check(w == 8192 && r == 8192, "a 64 KiB read of a pipe holding 8 KiB returns the 8 KiB (%zd)", r);
+	close(p[0]);
+	close(p[1]);
+	/* a vfork child that signals its parent, which has a handler */
+	handle(SIGUSR1, on_plain, 0);
+	got_sig = 0;
+	pid_t pid = vfork();
+	if (pid == 0) {
+		kill(getppid(), SIGUSR1);
+		_exit(0);
+	}
+	check(pid > 0 && reap(pid) == 0 && got_sig == SIGUSR1, "a vfork parent gets its child's signal once the child is gone");
+	signal(SIGUSR1, SIG_DFL);
+	/* a sleep while another process makes system calls without pause */
+	pid = fork();
+	if (pid == 0)
+		for (;;)
+			getppid();
+	struct timespec t0;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	usleep(200000);
+	long long ms = ms_since(&t0);
+	kill(pid, SIGKILL);
+	int st = 0;
+	waitpid(pid, &st, 0);
+	check(ms >= 190 && ms < 10000, "a 200 ms sleep ends while a sibling loops on system calls (%lld ms)", ms);
+	/* a vfork child that kills its parent: the memory it shares stays its own */
+	pid = fork();
+	if (pid == 0) {
+		static volatile int shared = 1;
+		if (vfork() == 0) {
+			kill(getppid(), SIGKILL);
+			shared = 2; /* the parent's memory, in use after the parent is gone */
+			char stack[8192];
+			memset(stack, 1, sizeof(stack));
+			_exit(stack[100] + shared == 3 ? 0 : 1);
+		}
+		_exit(5); /* not reached: SIGKILL */
+	}
+	waitpid(pid, &st, 0);
+	check(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "a vfork child kills its parent: the parent ends by SIGKILL (%#x)", st);
+	/* placing a mapping past many huge ones */
+	void *huge[20];
+	int made = 0;
+	for (int i = 0; i < 20; i++)
+		made += (huge[i] = mmap(NULL, 1ull << 40, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)) != MAP_FAILED;
+	void *small = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	check(made == 20 && small != MAP_FAILED, "after 20 mappings of 1 TiB, a page is placed at once");
+	for (int i = 0; i < 20; i++)
+		if (huge[i] != MAP_FAILED)
+			munmap(huge[i], 1ull << 40);
+	munmap(small, 4096);
+	/* SIGCHLD ignored: children leave no zombie */
+	signal(SIGCHLD, SIG_IGN);
+	pid = fork();
+	if (pid == 0)
+		_exit(0);
+	usleep(100000);
+	errno = 0;
+	pid_t got = waitpid(pid, &st, WNOHANG);
+	int e = errno;
+	signal(SIGCHLD, SIG_DFL);
+	check(got == -1 && e == ECHILD, "with SIGCHLD ignored, an ended child is reaped at once (ECHILD)");
+}
+
 static long long ms_since(const struct timespec *t0)
 {
 	struct timespec t;
@@ -1240,6 +1317,7 @@ int main(void)
 	test_signal_delivery();
 	test_groups();
 	test_orphan();
+	test_review_cases(); /* last: as process 1 we inherit the orphan one of them leaves */
 	printf("# proc_test: %d checks, %d failed\n", checks, failures);
 	return failures;
 }
