@@ -120,6 +120,9 @@ struct proc {
 	struct inode *cwd;        /* working directory (holds a reference) */
 	u32 umask;
 	char exe[64];
+	char comm[16];       /* the name execve was given, its last component (cut at 15) */
+	char cmdline[256];   /* argv, NUL after each (cut at 256 bytes): /proc/PID/cmdline */
+	u32 cmdline_len;
 };
 
 /* Arguments and environment of a new program: argv's argc strings, then envp's envc. */

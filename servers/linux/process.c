@@ -157,6 +157,18 @@ static u64 build_stack(struct proc *p, const u8 *image, u64 entry, u64 phdr, con
 	return ok ? sp : 0;
 }
 
+/* Linux's comm: the last component of the name a program was run by. */
+static void set_comm(struct proc *p, const char *name)
+{
+	const char *c = name;
+	for (const char *s = name; *s; s++)
+		if (*s == '/' && s[1])
+			c = s + 1;
+	usize n = strlen(c) < sizeof(p->comm) - 1 ? strlen(c) : sizeof(p->comm) - 1;
+	memcpy(p->comm, c, n);
+	p->comm[n] = 0;
+}
+
 /* The program image in p's (empty) address space: its segments, the
  * stack with a's strings; the entry point and stack pointer, false if
  * the image is bad or memory runs out. */
@@ -169,6 +181,13 @@ static bool image_load(struct proc *p, const u8 *image, u64 size, const char *na
 	*sp = ok ? build_stack(p, image, *entry, phdr, a) : 0;
 	p->mmap_top = MMAP_TOP;
 	p->fs_base = 0;
+	set_comm(p, name);
+	p->cmdline_len = 0;
+	for (int k = 0; k < a->argc && p->cmdline_len < sizeof(p->cmdline); k++) {
+		u32 n = (u32)strlen(a->str[k]) + 1, room = (u32)sizeof(p->cmdline) - p->cmdline_len;
+		memcpy(p->cmdline + p->cmdline_len, a->str[k], n < room ? n : room);
+		p->cmdline_len += n < room ? n : room;
+	}
 	usize n = strlen(name) < sizeof(p->exe) - 1 ? strlen(name) : sizeof(p->exe) - 1;
 	memcpy(p->exe, name, n);
 	p->exe[n] = 0;
@@ -310,6 +329,9 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	c->sigmask = p->sigmask;
 	memcpy(c->as_limit, p->as_limit, sizeof(c->as_limit));
 	memcpy(c->exe, p->exe, sizeof(c->exe));
+	memcpy(c->comm, p->comm, sizeof(c->comm));
+	memcpy(c->cmdline, p->cmdline, sizeof(c->cmdline));
+	c->cmdline_len = p->cmdline_len;
 	memcpy(c->saved, regs, sizeof(c->saved));
 	c->saved[0] = 1; /* the whole state */
 	c->saved[L4_EXC_RAX] = 0;
@@ -502,6 +524,9 @@ s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp)
 {
 	static char path[PATH_MAX], line[256], interp_path[PATH_MAX], script[PATH_MAX];
 	struct inode *ino;
+	char given[64];
+	strncpy_in(p, given, upath, sizeof(given)); /* for comm; errors come from fs_exec_open */
+	given[sizeof(given) - 1] = 0;
 	s64 r = fs_exec_open(p, upath, path, &ino);
 	if (r < 0)
 		return r;
@@ -539,6 +564,7 @@ s64 sys_execve(struct proc *p, u64 upath, u64 uargv, u64 uenvp)
 		return LX_GONE;
 	}
 	p->execed = true;
+	set_comm(p, given); /* the name as given, not as resolved (/bin/sleep, not /bin/busybox) */
 	if (p->in_vfork) {
 		p->in_vfork = false;
 		lx_wake = true;

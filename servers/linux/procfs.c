@@ -32,6 +32,9 @@ static const struct {
 	{ "exe", PN_EXE, S_IFLNK | 0777 },
 	{ "cwd", PN_CWD, S_IFLNK | 0777 },
 	{ "fd", PN_FDDIR, S_IFDIR | 0500 },
+	{ "stat", PN_STAT, S_IFREG | 0444 },
+	{ "cmdline", PN_CMDLINE, S_IFREG | 0444 },
+	{ "comm", PN_COMM, S_IFREG | 0444 },
 };
 
 static u64 proc_ino(u8 pn, int pid, int fdn) { return (u64)pid << 32 | (u64)pn << 24 | (u64)(u32)fdn; }
@@ -285,10 +288,41 @@ static void cpuinfo(struct out *o)
 	    (unsigned long long)(hz / 500000));
 }
 
+/* /proc/PID/stat: the fields ps reads (state, parents, group, session,
+ * the terminal's foreground group); times and counters are 0, and the
+ * state is R, S (in a call that waits) or Z. */
+static void stat_line(struct out *o, const struct proc *p)
+{
+	char state = p->zombie ? 'Z' : p->blocked ? 'S' : 'R';
+	u64 vsize = 0;
+	for (unsigned k = 0; k < p->nvma; k++)
+		vsize += p->vma[k].end - p->vma[k].start;
+	PUT(o, "%d (%s) %c %d %d %d 1025 %d 0 0 0 0 0 0 0 0 0 20 0 1 0 0 %llu 0", p->pid, p->comm, state, p->ppid,
+	    p->pgid, p->sid, p->pgid, (unsigned long long)vsize);
+	for (int k = 0; k < 28; k++)
+		PUT(o, " 0");
+	PUT(o, "\n");
+}
+
 int proc_generate(struct inode *i, char *page)
 {
 	struct out o = { page, 0 };
+	struct proc *p = i->pid ? find_pid(i->pid) : NULL;
 	switch (i->pn) {
+	case PN_STAT:
+		if (p)
+			stat_line(&o, p);
+		break;
+	case PN_CMDLINE: /* empty for a zombie, as on Linux */
+		if (p && !p->zombie) {
+			memcpy(o.buf, p->cmdline, p->cmdline_len);
+			o.len = (int)p->cmdline_len;
+		}
+		break;
+	case PN_COMM:
+		if (p)
+			PUT(&o, "%s\n", p->comm);
+		break;
 	case PN_MEMINFO:
 		meminfo(&o);
 		break;

@@ -74,7 +74,7 @@ struct dentry {
 /* /proc nodes (procfs.c); PN_NONE: an ordinary tmpfs inode */
 enum proc_node {
 	PN_NONE, PN_ROOT, PN_SELF, PN_MEMINFO, PN_CPUINFO, PN_UPTIME, PN_MOUNTS,
-	PN_PID, PN_EXE, PN_CWD, PN_FDDIR, PN_FD,
+	PN_PID, PN_EXE, PN_CWD, PN_FDDIR, PN_FD, PN_STAT, PN_CMDLINE, PN_COMM,
 };
 
 struct inode {

@@ -1155,6 +1155,41 @@ static void test_signal_delivery(void)
 
 static long long ms_since(const struct timespec *t0);
 
+/* /proc/PID/stat as ps reads it: pid, name, state, ppid, group, session. */
+static int read_stat(pid_t pid, char *state, int v[4])
+{
+	char path[64], buf[512], name[64];
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return 0;
+	int n = fgets(buf, sizeof(buf), f) != NULL;
+	fclose(f);
+	return n && sscanf(buf, "%d (%63[^)]) %c %d %d %d", &v[0], name, state, &v[1], &v[2], &v[3]) == 6;
+}
+
+static void test_proc_stat(void)
+{
+	char st;
+	int v[4];
+	int ok = read_stat(getpid(), &st, v);
+	check(ok && v[0] == getpid() && v[1] == getppid() && v[2] == getpgrp() && v[3] == getsid(0) && st == 'R',
+	      "/proc/self/stat: our pid, parent, group, session; running");
+	pid_t pid = fork();
+	if (pid == 0)
+		_exit(0);
+	usleep(100000);
+	ok = read_stat(pid, &st, v);
+	check(ok && st == 'Z' && v[1] == getpid(), "a child that has ended is a zombie there until reaped (%c)", ok ? st : '?');
+	reap(pid);
+	char cmd[64] = { 0 };
+	FILE *f = fopen("/proc/self/cmdline", "r");
+	size_t n = f ? fread(cmd, 1, sizeof(cmd) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	check(n > 0 && strstr(cmd, "proc_test") != NULL, "/proc/self/cmdline starts with our argv[0] (%s)", cmd);
+}
+
 /* Cases a review of the server found (each once a hang, a loss or a
  * server crash there). */
 static void test_review_cases(void)
@@ -1317,6 +1352,7 @@ int main(void)
 	test_signal_delivery();
 	test_groups();
 	test_orphan();
+	test_proc_stat();
 	test_review_cases(); /* last: as process 1 we inherit the orphan one of them leaves */
 	printf("# proc_test: %d checks, %d failed\n", checks, failures);
 	return failures;
