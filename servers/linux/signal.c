@@ -244,7 +244,8 @@ void signal_interrupt(struct proc *p, u64 *regs, bool restartable)
 	deadline_clear(p);
 }
 
-/* rt_sigreturn: the state the frame at RSP (its ucontext) holds. */
+/* rt_sigreturn: the state the frame at RSP (its ucontext) holds, in
+ * regs; 0, or LX_GONE if the frame was bad (the process is ended). */
 s64 sys_rt_sigreturn(struct proc *p, u64 *regs)
 {
 	u8 uc[UC_SIZE];
@@ -263,7 +264,7 @@ s64 sys_rt_sigreturn(struct proc *p, u64 *regs)
 	memcpy(&p->sigmask, uc + MASK_OFF, 8);
 	p->sigmask &= ~UNBLOCKABLE;
 	regs[0] = 1;
-	return (s64)regs[L4_EXC_RAX]; /* the result word keeps the restored RAX */
+	return 0; /* the state (RAX too) is in regs; not RAX here, which a frame could set to LX_GONE */
 }
 
 /* rt_sigsuspend (and pause: mask == NULL): the mask replaced until a
