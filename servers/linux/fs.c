@@ -320,6 +320,19 @@ static int lookup(struct proc *p, s64 dirfd, u64 upath, char *buf, int flags, bo
 	return r ? r : vfs_walk(start, buf, flags, w);
 }
 
+/* The inode a path (or, empty_ok, an fd) names: -ENOENT if none. */
+static int target(struct proc *p, s64 dirfd, u64 upath, bool follow, bool empty_ok, struct inode **out)
+{
+	struct walk w;
+	int r = lookup(p, dirfd, upath, path1, follow ? W_FOLLOW : 0, empty_ok, &w);
+	if (r < 0)
+		return r;
+	if (!w.ino)
+		return -ENOENT;
+	*out = w.ino;
+	return 0;
+}
+
 static bool is_dot(const struct walk *w) { return w->len == 1 && w->name[0] == '.'; }
 static bool is_dotdot(const struct walk *w) { return w->len == 2 && w->name[0] == '.' && w->name[1] == '.'; }
 
@@ -1112,11 +1125,9 @@ static s64 sys_fstatat(struct proc *p, s64 dirfd, u64 upath, u64 buf, u64 flags)
 {
 	if (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT))
 		return -EINVAL;
-	struct walk w;
-	int r = lookup(p, dirfd, upath, path1, flags & AT_SYMLINK_NOFOLLOW ? 0 : W_FOLLOW, flags & AT_EMPTY_PATH, &w);
-	if (r < 0)
-		return r;
-	return w.ino ? do_stat(p, w.ino, buf) : -ENOENT;
+	struct inode *i;
+	int r = target(p, dirfd, upath, !(flags & AT_SYMLINK_NOFOLLOW), flags & AT_EMPTY_PATH, &i);
+	return r < 0 ? r : do_stat(p, i, buf);
 }
 
 struct statx_ts {
@@ -1147,13 +1158,10 @@ static s64 sys_statx(struct proc *p, s64 dirfd, u64 upath, u64 flags, u64 mask, 
 	    (flags & ~(u64)(AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_EMPTY_PATH | AT_STATX_SYNC_TYPE)) ||
 	    (mask & STATX__RESERVED))
 		return -EINVAL;
-	struct walk w;
-	int r = lookup(p, dirfd, upath, path1, flags & AT_SYMLINK_NOFOLLOW ? 0 : W_FOLLOW, flags & AT_EMPTY_PATH, &w);
+	struct inode *i;
+	int r = target(p, dirfd, upath, !(flags & AT_SYMLINK_NOFOLLOW), flags & AT_EMPTY_PATH, &i);
 	if (r < 0)
 		return r;
-	struct inode *i = w.ino;
-	if (!i)
-		return -ENOENT;
 	struct statx x;
 	memset(&x, 0, sizeof(x));
 	x.mask = STATX_BASIC_STATS | STATX_MNT_ID;
@@ -1539,30 +1547,16 @@ static s64 sys_faccessat(struct proc *p, s64 dirfd, u64 upath, u64 mode, u64 fla
 		return -EINVAL;
 	if (flags & ~(u64)(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH))
 		return -EINVAL;
-	struct walk w;
-	int r = lookup(p, dirfd, upath, path1, flags & AT_SYMLINK_NOFOLLOW ? 0 : W_FOLLOW, flags & AT_EMPTY_PATH, &w);
+	struct inode *i;
+	int r = target(p, dirfd, upath, !(flags & AT_SYMLINK_NOFOLLOW), flags & AT_EMPTY_PATH, &i);
 	if (r < 0)
 		return r;
-	if (!w.ino)
-		return -ENOENT;
 	/* everything runs as root: only execution needs an x bit (or a directory) */
-	if ((mode & X_OK) && !S_ISDIR(w.ino->mode) && !(w.ino->mode & 0111))
+	if ((mode & X_OK) && !S_ISDIR(i->mode) && !(i->mode & 0111))
 		return -EACCES;
 	return 0;
 }
 
-/* The inode a path or fd names for chmod, chown, utimensat, truncate. */
-static int target(struct proc *p, s64 dirfd, u64 upath, bool follow, bool empty_ok, struct inode **out)
-{
-	struct walk w;
-	int r = lookup(p, dirfd, upath, path1, follow ? W_FOLLOW : 0, empty_ok, &w);
-	if (r < 0)
-		return r;
-	if (!w.ino)
-		return -ENOENT;
-	*out = w.ino;
-	return 0;
-}
 
 static s64 do_chmod(struct inode *i, u64 mode)
 {

@@ -110,7 +110,8 @@ static void wake_blocked(void)
 					continue;
 			}
 			struct l4_msg m;
-			saved_to_utcb(p);
+			if (p->saved[0]) /* the whole state: its words from MR8 on go through the UTCB */
+				saved_to_utcb(p);
 			syscall_reply(&m, p->saved);
 			l4_ipc(p->tid, L4_NILTHREAD, L4_POLL, &m, NULL);
 		}

@@ -207,6 +207,15 @@ static bool task_start(struct proc *p, u64 ip, u64 sp)
 	return true;
 }
 
+/* A process that could not be made goes (it has no task, and no pages
+ * mapped anywhere). */
+static void proc_discard(struct proc *p)
+{
+	fs_proc_exit(p);
+	mm_release(p, true);
+	p->used = false;
+}
+
 struct proc *proc_start(const u8 *image, u64 size, const char *name, const struct lx_args *a)
 {
 	struct proc *p = proc_new();
@@ -216,9 +225,7 @@ struct proc *proc_start(const u8 *image, u64 size, const char *name, const struc
 	p->pgid = p->sid = p->pid;
 	fs_proc_start(p);
 	if (!image_load(p, image, size, name, a, &entry, &sp) || !task_start(p, entry, sp)) {
-		fs_proc_exit(p);
-		mm_release(p, true);
-		p->used = false;
+		proc_discard(p);
 		return NULL;
 	}
 	return p;
@@ -339,8 +346,7 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 	if (newsp)
 		c->saved[L4_EXC_RSP] = newsp;
 	if (!mm_fork(p, c, flags & CLONE_VM)) {
-		mm_release(c, true);
-		c->used = false;
+		proc_discard(c);
 		return -ENOMEM;
 	}
 	fs_fork(p, c);
@@ -351,9 +357,7 @@ s64 sys_clone(struct proc *p, const u64 *regs, u64 flags, u64 newsp, u64 parent_
 		copy_out(p, parent_tid, &pid, 4);
 	c->fork_start = true;
 	if (!task_start(c, regs[L4_EXC_RIP] - 2, regs[L4_EXC_RSP])) {
-		fs_proc_exit(c);
-		mm_release(c, true);
-		c->used = false;
+		proc_discard(c);
 		return -EAGAIN;
 	}
 	if (!(flags & CLONE_VFORK))

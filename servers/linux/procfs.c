@@ -39,14 +39,6 @@ static const struct {
 
 static u64 proc_ino(u8 pn, int pid, int fdn) { return (u64)pid << 32 | (u64)pn << 24 | (u64)(u32)fdn; }
 
-static struct proc *find_pid(int pid)
-{
-	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].used && procs[i].pid == pid)
-			return &procs[i];
-	return NULL;
-}
-
 struct inode *procfs_root(void)
 {
 	if (!root && (root = inode_new(S_IFDIR | 0555))) {
@@ -85,14 +77,14 @@ static bool is(const char *name, usize len, const char *what)
 
 struct inode *proc_lookup(struct inode *dir, const char *name, usize len)
 {
-	struct proc *p = dir->pn == PN_ROOT ? NULL : find_pid(dir->pid);
+	struct proc *p = dir->pn == PN_ROOT ? NULL : proc_by_pid(dir->pid);
 	switch (dir->pn) {
 	case PN_ROOT: {
 		for (usize k = 0; k < ARRAY_SIZE(root_entries); k++)
 			if (is(name, len, root_entries[k].name))
 				return node(dir, root_entries[k].mode, root_entries[k].pn, 0, 0);
 		int pid = number(name, len);
-		return pid > 0 && find_pid(pid) ? node(dir, S_IFDIR | 0555, PN_PID, pid, 0) : NULL;
+		return pid > 0 && proc_by_pid(pid) ? node(dir, S_IFDIR | 0555, PN_PID, pid, 0) : NULL;
 	}
 	case PN_PID:
 		if (!p)
@@ -115,7 +107,7 @@ static int utoa(char *buf, u64 v) { return snprintf(buf, 24, "%llu", (unsigned l
 
 bool proc_readdir(struct inode *dir, u64 *n, char *name, u64 *ino, u8 *type)
 {
-	struct proc *p = dir->pn == PN_ROOT ? NULL : find_pid(dir->pid);
+	struct proc *p = dir->pn == PN_ROOT ? NULL : proc_by_pid(dir->pid);
 	switch (dir->pn) {
 	case PN_ROOT:
 		if (*n < ARRAY_SIZE(root_entries)) {
@@ -170,7 +162,7 @@ int proc_readlink(struct inode *i, char *buf)
 {
 	if (i->pn == PN_SELF)
 		return fs_current ? utoa(buf, (u64)fs_current->pid) : -ENOENT;
-	struct proc *p = find_pid(i->pid);
+	struct proc *p = proc_by_pid(i->pid);
 	if (!p)
 		return -ENOENT;
 	if (i->pn == PN_EXE) { /* always absolute (glibc checks): a boot module's name is taken as /NAME */
@@ -197,7 +189,7 @@ int proc_readlink(struct inode *i, char *buf)
 
 struct inode *proc_follow(struct inode *i)
 {
-	struct proc *p = i->pn == PN_FD || i->pn == PN_CWD ? find_pid(i->pid) : NULL;
+	struct proc *p = i->pn == PN_FD || i->pn == PN_CWD ? proc_by_pid(i->pid) : NULL;
 	if (!p)
 		return NULL;
 	if (i->pn == PN_CWD)
@@ -307,7 +299,7 @@ static void stat_line(struct out *o, const struct proc *p)
 int proc_generate(struct inode *i, char *page)
 {
 	struct out o = { page, 0 };
-	struct proc *p = i->pid ? find_pid(i->pid) : NULL;
+	struct proc *p = i->pid ? proc_by_pid(i->pid) : NULL;
 	switch (i->pn) {
 	case PN_STAT:
 		if (p)

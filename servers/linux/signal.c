@@ -204,13 +204,15 @@ static bool build_frame(struct proc *p, int sig, u64 *regs, u64 old_mask)
 
 bool signal_deliverable(const struct proc *p) { return p->sigpending & ~p->sigmask; }
 
+/* The first pending signal p does not block (there must be one). */
+static int first_deliverable(const struct proc *p) { return __builtin_ctzll(p->sigpending & ~p->sigmask) + 1; }
+
 /* The first pending signal p does not block, carried out on the state in
  * regs (p is coming back from a system call): its handler's frame, or its
  * default action.  False if that ended p. */
 bool signal_deliver(struct proc *p, u64 *regs)
 {
-	u64 ready = p->sigpending & ~p->sigmask;
-	int sig = __builtin_ctzll(ready) + 1;
+	int sig = first_deliverable(p);
 	p->sigpending &= ~bit(sig);
 	u64 old_mask = p->in_suspend ? p->suspend_mask : p->sigmask;
 	p->in_suspend = false;
@@ -233,8 +235,7 @@ bool signal_deliver(struct proc *p, u64 *regs)
  * the calls that may restart) made again after the handler. */
 void signal_interrupt(struct proc *p, u64 *regs, bool restartable)
 {
-	u64 ready = p->sigpending & ~p->sigmask;
-	int sig = __builtin_ctzll(ready) + 1;
+	int sig = first_deliverable(p);
 	bool restart = restartable && !p->io_done && (p->sigact[sig - 1][1] & SA_RESTART) && p->sigact[sig - 1][0] > SIG_IGN;
 	if (restart)
 		regs[L4_EXC_RIP] -= 2; /* the syscall instruction again, RAX still its number */

@@ -157,21 +157,22 @@ static s64 sys_nanosleep(struct proc *p, u64 clock, u64 flags, u64 req)
 	return LX_BLOCK;
 }
 
-bool deadline_due(void)
+/* The earliest deadline of a waiting call (~0: none; proc_exit clears a
+ * zombie's). */
+static u64 first_deadline(void)
 {
-	u64 now = now_ns();
+	u64 first = ~0ull;
 	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].used && !procs[i].zombie && procs[i].wake_at && procs[i].wake_at <= now)
-			return true;
-	return false;
+		if (procs[i].used && procs[i].wake_at && procs[i].wake_at < first)
+			first = procs[i].wake_at;
+	return first;
 }
+
+bool deadline_due(void) { return first_deadline() <= now_ns(); }
 
 u64 sleep_timeouts(void)
 {
-	u64 first = ~0ull, now = now_ns();
-	for (int i = 0; i < MAX_PROCS; i++)
-		if (procs[i].used && !procs[i].zombie && procs[i].wake_at && procs[i].wake_at < first)
-			first = procs[i].wake_at;
+	u64 first = first_deadline(), now = now_ns();
 	u64 us = first > now ? (first - now) / 1000 + 1 : 1;
 	return L4_TIMEOUTS(L4_TIMEOUT_ZERO, us < 0xfffffffeull ? (u32)us : 0xfffffffeu);
 }
